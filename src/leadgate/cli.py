@@ -1,0 +1,343 @@
+"""The `leadgate` command (SPEC §4 "CLI", §6 "CLI --json outputs").
+
+Every command works on a fresh data directory: it creates the database and applies pending migrations first.
+Every command exits non-zero with a one-line reason on failure; `--json` prints machine-readable output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+
+class CLIError(Exception):
+    """A failure the user can act on: printed as one line, exit status 1."""
+
+    def __init__(self, message: str, code: str = "error", details: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.details = details or []
+
+
+def _setup(migrate: bool = True) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadgate.settings")
+    import django
+
+    django.setup()
+    if migrate:
+        from leadgate.ops.services import migrate_if_needed
+
+        migrate_if_needed()
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, default=str))
+
+
+def _source(slug: str) -> Any:
+    from leadgate.sources.models import Source
+
+    try:
+        return Source.objects.get(slug=slug)
+    except Source.DoesNotExist:
+        known = ", ".join(Source.objects.order_by("slug").values_list("slug", flat=True)[:10]) or "none yet"
+        raise CLIError(f'no source "{slug}" (sources: {known})', code="unknown_source") from None
+
+
+# --- commands -----------------------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    _setup()
+    from leadgate.ops.serve import serve
+
+    serve(host=args.host, port=args.port, worker=not args.no_worker, demo=not args.no_demo)
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    _setup()
+    from leadgate.ops.worker import run_worker
+
+    run_worker(interval=args.interval, batch=args.batch)
+
+
+def cmd_apply(args: argparse.Namespace) -> None:
+    _setup()
+    from leadgate.sources.definition_file import DefinitionError, apply_definition
+
+    try:
+        with open(args.file, encoding="utf-8-sig") as fh:
+            text = fh.read()
+    except OSError as exc:
+        raise CLIError(f"cannot read {args.file}: {exc.strerror}", code="unreadable_file") from None
+    except UnicodeDecodeError:
+        raise CLIError(f"{args.file} is not UTF-8 text", code="unreadable_file") from None
+    try:
+        result = apply_definition(text, dry_run=args.dry_run)
+    except DefinitionError as exc:
+        raise CLIError(
+            f"{args.file}: {len(exc.errors)} error(s), nothing changed: {exc.errors[0]}",
+            code="invalid_definition",
+            details=exc.errors,
+        ) from None
+    if args.json:
+        _print_json(result.as_dict())
+        return
+    prefix = "would be " if args.dry_run else ""
+    for verb, items in (("created", result.created), ("updated", result.updated)):
+        for item in items:
+            print(f"{prefix}{verb}: {item}")
+    print(
+        f"{len(result.created)} {prefix}created, {len(result.updated)} {prefix}updated, "
+        f"{len(result.unchanged)} unchanged"
+    )
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    _setup()
+    from leadgate.sources.definition_file import export_definition
+
+    if args.source:
+        for slug in args.source:
+            _source(slug)
+    text = export_definition(args.source or None)
+    if args.output and args.output != "-":
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_summary(args: argparse.Namespace) -> None:
+    _setup()
+    from leadgate.leads.services import summary
+
+    data = summary(_source(args.source))
+    if args.json:
+        _print_json(data)
+        return
+    print(f"{data['source']}: {data['total']} leads")
+    for status, n in data["status"].items():
+        print(f"  {status:<12} {n:>8}")
+    if data["dispositions"]:
+        print("dispositions:")
+        for code, n in data["dispositions"].items():
+            print(f"  {code:<40} {n:>8}")
+
+
+def cmd_leads(args: argparse.Namespace) -> None:
+    _setup()
+    from leadgate.leads.models import Lead
+
+    source = _source(args.source)
+    leads = Lead.objects.filter(source=source).order_by("submitted_at", "id")
+    if args.status:
+        leads = leads.filter(status=args.status)
+    if args.code:
+        leads = leads.filter(disposition_code=args.code.upper())
+    if args.limit:
+        leads = leads[: args.limit]
+    fields = ("lead_id", "status", "disposition_code", "custom_reason", "values", "clean")
+    for row in leads.values(*fields).iterator(chunk_size=2000):
+        if args.json:
+            _print_json(row)
+        else:
+            print(f"{row['lead_id']}  {row['status']:<10} {row['disposition_code']:<36} {row['custom_reason']}")
+
+
+def cmd_reprocess(args: argparse.Namespace) -> None:
+    _setup()
+    from leadgate.leads.models import Lead
+    from leadgate.leads.services import Actor, reprocess_leads
+
+    source = _source(args.source)
+    leads = Lead.objects.filter(source=source)
+    leads = leads.filter(status__in=args.status) if args.status else leads.filter(status__in=["rejected", "failed"])
+    if args.code:
+        leads = leads.filter(disposition_code__in=[c.upper() for c in args.code])
+    ids = list(leads.order_by("submitted_at", "id").values_list("lead_id", flat=True))
+    outcome = reprocess_leads(source, ids, actor=Actor("cli reprocess"))
+    data = {"source": source.slug, "reprocessed": outcome.total, "changed": outcome.changed, "status": outcome.by_status}
+    if args.json:
+        _print_json(data)
+    else:
+        print(f"{outcome.total} leads reprocessed, {outcome.changed} changed: {outcome.by_status}")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    _setup()
+    from leadgate.demo import build_demo
+    from leadgate.leads.services import summary
+
+    source = build_demo(leads=args.leads)
+    data = summary(source)
+    if args.json:
+        _print_json(data)
+    else:
+        rejected = data["status"]["rejected"]
+        print(
+            f'Demo source "{source.name}" ({source.slug}): {data["total"]} leads, {data["status"]["accepted"]} '
+            f"accepted, {rejected} rejected across {len(data['dispositions']) - 1} codes"
+        )
+
+
+def cmd_createuser(args: argparse.Namespace) -> None:
+    _setup()
+    import getpass
+
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    from leadgate.accounts.services import create_user
+
+    password = os.environ.get("LEADGATE_PASSWORD", "")
+    if not password:
+        if not sys.stdin.isatty():
+            raise CLIError("set LEADGATE_PASSWORD or run on a terminal to type the password", code="no_password")
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password (again): ") != password:
+            raise CLIError("the passwords differ", code="password_mismatch")
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        raise CLIError(" ".join(exc.messages), code="weak_password") from None
+    try:
+        user = create_user(args.username, args.role, password, email=args.email or "")
+    except ValueError as exc:
+        raise CLIError(str(exc), code="user_exists") from None
+    if args.json:
+        _print_json({"username": user.username, "role": user.role})
+    else:
+        print(f"created {user.role} {user.username}")
+
+
+def cmd_dispositions(args: argparse.Namespace) -> None:
+    from leadgate.rules.catalogue import CATALOGUE, as_markdown
+
+    if args.markdown:
+        sys.stdout.write(as_markdown())
+    elif args.json:
+        _print_json(
+            [
+                {"code": d.code, "status": d.status.value, "title": d.title, "when": d.when, "action": d.action}
+                for d in CATALOGUE
+            ]
+        )
+    else:
+        for d in CATALOGUE:
+            print(f"{d.code:<38} {d.status.value:<9} {d.when}")
+
+
+def cmd_check(args: argparse.Namespace) -> None:
+    from leadgate.lib.env import ConfigError
+
+    try:
+        _setup(migrate=False)
+        from leadgate.ops.services import check_configuration
+
+        report = check_configuration()
+    except ConfigError as exc:
+        raise CLIError(str(exc), code="bad_configuration") from None
+    if args.json:
+        _print_json(report)
+    else:
+        for key, value in report.items():
+            print(f"{key}: {value}")
+
+
+# --- argument parsing -----------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="leadgate", description="Self-hosted lead gateway.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, func: Callable[[argparse.Namespace], None], help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(func=func)
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        return p
+
+    p = command("serve", cmd_serve, "run the web app and a background worker (embedded default)")
+    p.add_argument("--host", default=os.environ.get("LEADGATE_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("LEADGATE_PORT", "8000")))
+    p.add_argument("--no-worker", action="store_true", help="do not start the in-process worker")
+    p.add_argument("--no-demo", action="store_true", help="do not create the demo source on first start")
+
+    p = command("worker", cmd_worker, "run a background worker (any number of them against PostgreSQL)")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between polls when idle")
+    p.add_argument("--batch", action="store_true", help="run what is waiting, then exit")
+
+    p = command("apply", cmd_apply, "create or update sources, fields, lists and destinations from a YAML file")
+    p.add_argument("file")
+    p.add_argument("--dry-run", action="store_true", help="check and report, change nothing")
+
+    p = command("export", cmd_export, "write the configuration in the format `apply` reads")
+    p.add_argument("--source", action="append", help="only this source (repeatable)")
+    p.add_argument("-o", "--output", help="file to write (default: standard output)")
+
+    p = command("summary", cmd_summary, "counts of a source's leads by status and disposition code")
+    p.add_argument("source")
+
+    p = command("leads", cmd_leads, "list a source's leads")
+    p.add_argument("source")
+    p.add_argument("--status", choices=["processing", "accepted", "rejected", "in_review", "failed"])
+    p.add_argument("--code", help="disposition code")
+    p.add_argument("--limit", type=int, default=0)
+
+    p = command("reprocess", cmd_reprocess, "decide leads again with the source's current rules")
+    p.add_argument("source")
+    p.add_argument("--status", action="append", help="default: rejected and failed")
+    p.add_argument("--code", action="append", help="only leads with this disposition code (repeatable)")
+
+    p = command("demo", cmd_demo, 'create or refresh the demo source "Demo Summit"')
+    p.add_argument("--leads", type=int, default=5000, help="how many demo leads (default 5000)")
+
+    p = command("createuser", cmd_createuser, "create a user (password from LEADGATE_PASSWORD or a prompt)")
+    p.add_argument("username")
+    p.add_argument("--role", choices=["admin", "manager", "viewer"], required=True)
+    p.add_argument("--email")
+
+    p = command("dispositions", cmd_dispositions, "print the disposition catalogue")
+    p.add_argument("--markdown", action="store_true", help="as docs/dispositions.md")
+
+    command("check", cmd_check, "validate the configuration from the environment")
+    return parser
+
+
+def _fail(args: argparse.Namespace | None, exc: CLIError) -> NoReturn:
+    if args is not None and getattr(args, "json", False):
+        error: dict[str, Any] = {"code": exc.code, "message": str(exc)}
+        if exc.details:
+            error["details"] = exc.details
+        _print_json({"error": error})
+    else:
+        print(f"leadgate: {exc}", file=sys.stderr)
+        for line in exc.details[1:]:
+            print(f"  {line}", file=sys.stderr)
+    sys.exit(1)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except CLIError as exc:
+        _fail(args, exc)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        from leadgate.lib.env import ConfigError
+
+        if isinstance(exc, ConfigError):
+            _fail(args, CLIError(str(exc), code="bad_configuration"))
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,14 @@
+from django.contrib import admin
+
+from leadgate.delivery.models import Destination, DestinationMapping
+
+
+class DestinationMappingInline(admin.TabularInline):
+    model = DestinationMapping
+    extra = 1
+
+
+@admin.register(Destination)
+class DestinationAdmin(admin.ModelAdmin):
+    list_display = ("key", "name", "kind", "enabled")
+    inlines = [DestinationMappingInline]

@@ -1,0 +1,80 @@
+"""Leads and their history (SPEC §1 "Lead")."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from leadgate.lib.ids import new_lead_id
+from leadgate.rules.catalogue import CATALOGUE, Status
+from leadgate.sources.models import Source
+
+
+class ReceivedVia(models.TextChoices):
+    API = "api"
+    FORM = "form"
+    UPLOAD = "upload"
+    EVENT_APP = "event_app"
+
+
+class Lead(models.Model):
+    lead_id = models.CharField(max_length=32, unique=True, default=new_lead_id, editable=False)
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="leads")
+    status = models.CharField(
+        max_length=12, choices=[(s.value, s.value) for s in Status], default=Status.PROCESSING
+    )
+    disposition_code = models.CharField(
+        max_length=48, choices=[(d.code, d.code) for d in CATALOGUE], blank=True, default=""
+    )
+    custom_reason = models.TextField(blank=True, default="")
+    problems = models.JSONField(default=list, blank=True)
+    values = models.JSONField(default=dict, blank=True)  # as last submitted: what a re-upload re-validates
+    clean = models.JSONField(default=dict, blank=True)  # standardised: what gets delivered
+    received_via = models.CharField(max_length=12, choices=ReceivedVia.choices, default=ReceivedVia.API)
+    # Dedupe keys as the engine normalised them; indexed so a lookup never scans the leads.
+    email_key = models.CharField(max_length=320, blank=True, default="", db_index=True)
+    phone_key = models.CharField(max_length=32, blank=True, default="", db_index=True)
+    submitted_at = models.DateTimeField(db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    first_accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["source", "status"], name="lead_source_status"),
+            models.Index(fields=["source", "disposition_code"], name="lead_source_code"),
+            models.Index(fields=["source", "submitted_at"], name="lead_source_submitted"),
+        ]
+
+    def __str__(self) -> str:
+        return self.lead_id
+
+
+class LeadEvent(models.Model):
+    """One entry in a lead's history: who or what changed it, when, and how."""
+
+    class Kind(models.TextChoices):
+        RECEIVED = "received"
+        REPROCESSED = "reprocessed"
+        EDITED = "edited"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(db_index=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    actor = models.CharField(max_length=200, blank=True, default="")  # "api", "upload leads.csv", "cli"…
+    status_before = models.CharField(max_length=12, blank=True, default="")
+    status_after = models.CharField(max_length=12, blank=True, default="")
+    code_before = models.CharField(max_length=48, blank=True, default="")
+    code_after = models.CharField(max_length=48, blank=True, default="")
+    changes = models.JSONField(default=dict, blank=True)  # {field: [before, after]}
+    note = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} {self.kind} at {self.at:%Y-%m-%d %H:%M:%S}"

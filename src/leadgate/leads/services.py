@@ -1,0 +1,306 @@
+"""Use cases for leads: take them in, decide them, decide them again.
+
+Each batch is one transaction that stores the leads' outcomes and their history events together, so a lead is
+never decided without a trace, and a crash leaves either the whole batch or none of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from leadgate.accounts.models import User
+from leadgate.lib.ids import new_lead_id
+from leadgate.rules.catalogue import FAILED_PROCESSING_ERROR, SOURCE_NOT_LIVE, Status
+from leadgate.rules.definitions import SourceRules
+from leadgate.rules.engine import Engine
+from leadgate.rules.headers import FieldKeyMatcher
+from leadgate.rules.outcome import Decision, LeadInput
+from leadgate.sources.compile import compile_source
+from leadgate.sources.models import Source
+
+from .dedupe import ORIGINAL_STATUSES, StoredDedupeIndex
+from .models import Lead, LeadEvent, ReceivedVia
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who or what caused a change, as the history shows it ("api key Booth app", "upload leads.csv")."""
+
+    label: str
+    user: User | None = None
+
+
+SYSTEM = Actor("system")
+
+
+@dataclass
+class Outcome:
+    """Counts for one call, for the CLI and API to report."""
+
+    total: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    changed: int = 0
+
+    def count(self, lead: Lead, changed: bool) -> None:
+        self.total += 1
+        self.by_status[lead.status] = self.by_status.get(lead.status, 0) + 1
+        self.changed += int(changed)
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def map_submission(matcher: FieldKeyMatcher, raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Values keyed by field key (submitted keys may be keys, labels or aliases), and the unknown keys."""
+    values: dict[str, Any] = {}
+    unknown: list[str] = []
+    for name, value in raw.items():
+        key = matcher.match(str(name))
+        if key is None:
+            unknown.append(str(name))
+        elif key not in values or values[key] in (None, ""):
+            values[key] = value
+    return values, unknown
+
+
+def _failed(lead_id: str, error: BaseException) -> Decision:
+    return Decision(
+        lead_id=lead_id,
+        status=Status.FAILED,
+        disposition_code=FAILED_PROCESSING_ERROR,
+        custom_reason=f"Internal error while checking this lead: {type(error).__name__}: {error}"[:500],
+        problems=(),
+        clean={},
+    )
+
+
+def _decide(engine: Engine, inputs: Sequence[LeadInput]) -> list[Decision]:
+    """Decide a batch; if the engine fails as a whole, decide lead by lead so only the culprit fails."""
+    try:
+        return engine.decide(inputs)
+    except Exception:
+        log.exception("deciding a batch of %d leads failed; deciding them one by one", len(inputs))
+    decisions = []
+    for item in inputs:
+        try:
+            decisions.extend(engine.decide([item]))
+        except Exception as exc:
+            log.exception("deciding lead %s failed", item.lead_id)
+            decisions.append(_failed(item.lead_id, exc))
+    return decisions
+
+
+def _engine(source: Source, rules: SourceRules, exclude_ids: Iterable[int] = ()) -> Engine:
+    """An engine for one batch, counting the source's allocation as it stands inside this transaction."""
+    used = 0
+    if rules.allocation is not None:
+        used = (
+            Lead.objects.filter(source=source, status__in=ORIGINAL_STATUSES).exclude(pk__in=list(exclude_ids)).count()
+        )
+    index = StoredDedupeIndex(source, rules.dedupe) if rules.dedupe else None
+    return Engine(rules, dedupe_index=index, allocation_used=used)
+
+
+def _lock(source: Source) -> None:
+    """Serialise decisions per source, so allocation caps and dedupe hold under concurrent posts.
+
+    On SQLite every write transaction is already exclusive; on PostgreSQL this row lock does it.
+    """
+    Source.objects.select_for_update().filter(pk=source.pk).exists()
+
+
+def _apply(lead: Lead, decision: Decision, source: Source, now: dt.datetime) -> None:
+    status = decision.status
+    reason = decision.custom_reason
+    if status is Status.ACCEPTED and source.review:
+        status, reason = Status.IN_REVIEW, "Held for review before it is posted."
+    lead.status = status.value
+    lead.disposition_code = decision.disposition_code
+    lead.custom_reason = reason
+    lead.problems = [p.as_dict() for p in decision.problems]
+    lead.clean = dict(decision.clean)
+    lead.email_key = decision.dedupe_keys.get("email", "")
+    lead.phone_key = decision.dedupe_keys.get("phone", "")
+    lead.processed_at = now
+    lead.updated_at = now
+    if status is Status.ACCEPTED and lead.first_accepted_at is None:
+        lead.first_accepted_at = now
+
+
+def _event(lead: Lead, kind: str, actor: Actor, now: dt.datetime, before: tuple[str, str], **extra: Any) -> LeadEvent:
+    return LeadEvent(
+        lead=lead,
+        at=now,
+        kind=kind,
+        user=actor.user,
+        actor=actor.label,
+        status_before=before[0],
+        code_before=before[1],
+        status_after=lead.status,
+        code_after=lead.disposition_code,
+        **extra,
+    )
+
+
+def process_leads(
+    source: Source,
+    submissions: Sequence[Mapping[str, Any]],
+    *,
+    received_via: str = ReceivedVia.API,
+    actor: Actor = SYSTEM,
+    submitted_at: dt.datetime | None = None,
+) -> list[Lead]:
+    """Store and decide new leads; returns them in submission order.
+
+    ``submissions`` are dicts keyed by field key, label or alias. Unknown keys are kept in the history
+    event's note rather than dropped silently.
+    """
+    rules = compile_source(source)
+    matcher = FieldKeyMatcher(rules.fields)
+    leads: list[Lead] = []
+    for batch in _chunks(submissions, settings.LEADGATE_PROCESS_BATCH_SIZE):
+        with transaction.atomic():
+            _lock(source)
+            now = timezone.now()
+            engine = _engine(source, rules)
+            new: list[Lead] = []
+            notes: list[str] = []
+            for raw in batch:
+                values, unknown = map_submission(matcher, raw)
+                new.append(
+                    Lead(
+                        lead_id=new_lead_id(),
+                        source=source,
+                        values=_jsonable(values),
+                        received_via=received_via,
+                        submitted_at=submitted_at or now,
+                    )
+                )
+                notes.append(f"Unknown keys ignored: {', '.join(unknown)}" if unknown else "")
+            decisions = _decide(engine, [LeadInput(lead.lead_id, lead.values) for lead in new])
+            for lead, decision in zip(new, decisions, strict=True):
+                _apply(lead, decision, source, now)
+            Lead.objects.bulk_create(new)
+            LeadEvent.objects.bulk_create(
+                _event(lead, LeadEvent.Kind.RECEIVED, actor, now, ("", ""), note=note)
+                for lead, note in zip(new, notes, strict=True)
+            )
+            leads.extend(new)
+    return leads
+
+
+def reprocess_leads(
+    source: Source,
+    lead_ids: Iterable[str],
+    *,
+    actor: Actor = SYSTEM,
+    note: str = "",
+    edits: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Outcome:
+    """Decide stored leads again with the source's current rules (after values or rules changed).
+
+    ``edits`` maps a lead_id to new values for some of its fields; they are recorded field by field in the
+    lead's history. A lead that was rejected because the source was not live is checked for that again; any
+    other lead was received while the source was live and is re-validated even after the source closed.
+    """
+    rules = compile_source(source)
+    outcome = Outcome()
+    edits = edits or {}
+    ids = list(dict.fromkeys(lead_ids))
+    for batch_ids in _chunks(ids, settings.LEADGATE_PROCESS_BATCH_SIZE):
+        with transaction.atomic():
+            _lock(source)
+            now = timezone.now()
+            by_id = {lead.lead_id: lead for lead in Lead.objects.filter(source=source, lead_id__in=batch_ids)}
+            batch = [by_id[i] for i in batch_ids if i in by_id]
+            engine = _engine(source, rules, exclude_ids=[lead.pk for lead in batch])
+            befores, changes = [], []
+            for lead in batch:
+                befores.append((lead.status, lead.disposition_code, lead.custom_reason))
+                changed_values = {}
+                for key, value in _jsonable(edits.get(lead.lead_id, {})).items():
+                    if lead.values.get(key) != value:
+                        changed_values[key] = [lead.values.get(key), value]
+                        lead.values[key] = value
+                changes.append(changed_values)
+            decisions = _decide(
+                engine,
+                [
+                    LeadInput(lead.lead_id, lead.values, check_live=lead.disposition_code == SOURCE_NOT_LIVE)
+                    for lead in batch
+                ],
+            )
+            events = []
+            for lead, decision, before, changed_values in zip(batch, decisions, befores, changes, strict=True):
+                _apply(lead, decision, source, now)
+                changed = (lead.status, lead.disposition_code, lead.custom_reason) != before or bool(changed_values)
+                kind = LeadEvent.Kind.EDITED if changed_values else LeadEvent.Kind.REPROCESSED
+                events.append(_event(lead, kind, actor, now, before[:2], changes=changed_values, note=note))
+                outcome.count(lead, changed)
+            Lead.objects.bulk_update(
+                batch,
+                [
+                    "values",
+                    "status",
+                    "disposition_code",
+                    "custom_reason",
+                    "problems",
+                    "clean",
+                    "email_key",
+                    "phone_key",
+                    "processed_at",
+                    "updated_at",
+                    "first_accepted_at",
+                ],
+            )
+            LeadEvent.objects.bulk_create(events)
+    return outcome
+
+
+def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Values as they are stored: text, with JSON's null for missing; numbers and booleans as typed text."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None:
+            out[key] = None
+        elif isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, str):
+            out[key] = value
+        else:
+            out[key] = str(value)
+    return out
+
+
+def summary(source: Source) -> dict[str, Any]:
+    """The counters of SPEC §6 `leadgate summary --json`."""
+    status = {s.value: 0 for s in Status}
+    dispositions: dict[str, int] = {}
+    rows = Lead.objects.filter(source=source).values("status", "disposition_code").annotate(n=Count("id"))
+    for row in rows:
+        status[row["status"]] = status.get(row["status"], 0) + row["n"]
+        if row["disposition_code"]:
+            dispositions[row["disposition_code"]] = dispositions.get(row["disposition_code"], 0) + row["n"]
+    return {
+        "source": source.slug,
+        "total": sum(status.values()),
+        "status": status,
+        "dispositions": dict(sorted(dispositions.items(), key=lambda kv: (-kv[1], kv[0]))),
+        # Deliveries arrive with the post-out engine; the keys are part of the contract already.
+        "deliveries": {"pending": 0, "delivered": 0, "retrying": 0, "dead": 0, "rejected": 0},
+    }
+

@@ -1,0 +1,1 @@
+"""Small shared helpers, each tested on its own."""

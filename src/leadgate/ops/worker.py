@@ -1,0 +1,63 @@
+"""`leadgate worker`: runs background tasks from the database and keeps a heartbeat."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+
+from django.db import close_old_connections
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
+from django_tasks_db.management.commands.db_worker import Worker
+
+from leadgate.ops.models import WorkerHeartbeat
+from leadgate.ops.services import HEARTBEAT_INTERVAL
+
+log = logging.getLogger(__name__)
+
+
+def _beat(worker_id: str, stop: threading.Event) -> None:
+    started = timezone.now()
+    while not stop.is_set():
+        try:
+            WorkerHeartbeat.objects.update_or_create(
+                worker_id=worker_id,
+                defaults={
+                    "hostname": socket.gethostname()[:200],
+                    "pid": os.getpid(),
+                    "started_at": started,
+                    "seen_at": timezone.now(),
+                },
+            )
+        except Exception:  # a busy or restarting database must not kill the worker; the next beat retries
+            log.warning("worker heartbeat failed", exc_info=True)
+        finally:
+            close_old_connections()
+        stop.wait(HEARTBEAT_INTERVAL)
+
+
+def run_worker(interval: float = 1.0, batch: bool = False) -> None:
+    worker_id = f"{socket.gethostname()[:40]}-{get_random_string(12)}"
+    stop = threading.Event()
+    heartbeat = threading.Thread(target=_beat, args=(worker_id, stop), daemon=True, name="heartbeat")
+    heartbeat.start()
+    log.info("worker %s started", worker_id)
+    worker = Worker(
+        queue_names=[DEFAULT_TASK_QUEUE_NAME],
+        interval=interval,
+        batch=batch,
+        backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+        startup_delay=not batch,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
+    )
+    worker.configure_signals()
+    try:
+        worker.run()
+    finally:
+        stop.set()
+        WorkerHeartbeat.objects.filter(worker_id=worker_id).delete()

@@ -1,0 +1,34 @@
+"""Which field a submitted key or column header means.
+
+People and systems name columns their own way: ``Email Address``, ``E-mail``, ``first_name``, ``FIRST NAME``.
+A header matches a field's key, label or one of its aliases, ignoring case, spaces, ``_``, ``-`` and a BOM.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+
+from leadgate.rules.definitions import FieldRule
+
+_IGNORED = str.maketrans("", "", " _-\t\ufeff\u00a0")
+
+
+def header_key(name: str) -> str:
+    """The form in which headers are compared: ``" E-Mail_Address "`` → ``"emailaddress"``."""
+    return unicodedata.normalize("NFKC", name).casefold().translate(_IGNORED)
+
+
+class FieldKeyMatcher:
+    """Maps headers to field keys; a field's key beats another field's label, which beats an alias."""
+
+    def __init__(self, fields: Iterable[FieldRule]) -> None:
+        self._keys: dict[str, str] = {}
+        fields = list(fields)
+        ranked = [(f.key, f.key) for f in fields] + [(f.label, f.key) for f in fields]
+        ranked += [(alias, f.key) for f in fields for alias in f.aliases]
+        for name, key in ranked:
+            self._keys.setdefault(header_key(name), key)
+
+    def match(self, name: str) -> str | None:
+        return self._keys.get(header_key(name))
