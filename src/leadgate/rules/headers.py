@@ -16,7 +16,8 @@ _IGNORED = str.maketrans("", "", " _-\t\ufeff\u00a0")
 
 def header_key(name: str) -> str:
     """The form in which headers are compared: ``" E-Mail_Address "`` → ``"emailaddress"``."""
-    return unicodedata.normalize("NFKC", name).casefold().translate(_IGNORED)
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    return folded.translate(_IGNORED)
 
 
 class FieldKeyMatcher:

@@ -36,8 +36,10 @@ def fold(value: str, *, case_sensitive: bool = False) -> str:
     """The picklist matching key: NFKC, whitespace collapsed, and case folded unless ``case_sensitive``."""
     text = unicodedata.normalize("NFKC", value)
     if not case_sensitive:
-        # casefold() can leave text that is not NFKC (and NFKC can make foldable text): hence a second pass.
-        text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text.casefold()).casefold())
+        # upper() first so that "I" meets the dotless "ı" (Turkish names typed on other keyboards); casefold()
+        # can leave text that is not NFKC, and NFKC can make foldable text, hence the repeated passes.
+        text = unicodedata.normalize("NFKC", text.upper()).casefold()
+        text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
     return collapse_whitespace(text)
 
 

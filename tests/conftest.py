@@ -1,0 +1,37 @@
+"""Shared fixtures: the SPEC §6 example definition, applied; a fast password hasher."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SPEC_EXAMPLE = (Path(__file__).parent / "data" / "spec_example.yaml").read_text(encoding="utf-8")
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def summit(db):
+    """The SPEC §6 example source, "data-summit-2026", with its picklists and lists."""
+    from leadgate.sources.definition_file import apply_definition
+    from leadgate.sources.models import Source
+
+    apply_definition(SPEC_EXAMPLE)
+    return Source.objects.get(slug="data-summit-2026")
+
+
+def good_lead(**overrides):
+    lead = {
+        "email": "ann.lee@acme-corp.com",
+        "first_name": "Ann",
+        "job_level": "VP",
+        "country": "Germany",
+        "phone": "+49 30 1234567",
+        "opt_in": "yes",
+    }
+    lead.update(overrides)
+    return lead
