@@ -102,11 +102,23 @@ def test_demo_summary_and_leads(leadgate):
 
 
 def test_createuser(leadgate):
-    proc = leadgate("createuser", "maria", "--role", "manager", "--json",
-                    extra_env={"LEADGATE_PASSWORD": "a-long-secret-1"})
+    proc = leadgate(
+        "createuser",
+        "maria",
+        "--role",
+        "manager",
+        "--json",
+        extra_env={"LEADGATE_PASSWORD": "a-long-secret-1"},
+    )
     assert json.loads(proc.stdout) == {"username": "maria", "role": "manager"}
-    again = leadgate("createuser", "maria", "--role", "viewer", ok=False,
-                     extra_env={"LEADGATE_PASSWORD": "a-long-secret-1"})
+    again = leadgate(
+        "createuser",
+        "maria",
+        "--role",
+        "viewer",
+        ok=False,
+        extra_env={"LEADGATE_PASSWORD": "a-long-secret-1"},
+    )
     assert again.returncode == 1 and "already exists" in again.stderr
     nopass = leadgate("createuser", "li", "--role", "viewer", ok=False, extra_env={"LEADGATE_PASSWORD": ""})
     assert nopass.returncode == 1 and "LEADGATE_PASSWORD" in nopass.stderr

@@ -146,7 +146,9 @@ def cmd_leads(args: argparse.Namespace) -> None:
         if args.json:
             _print_json(row)
         else:
-            print(f"{row['lead_id']}  {row['status']:<10} {row['disposition_code']:<36} {row['custom_reason']}")
+            print(
+                f"{row['lead_id']}  {row['status']:<10} {row['disposition_code']:<36} {row['custom_reason']}"
+            )
 
 
 def cmd_reprocess(args: argparse.Namespace) -> None:
@@ -156,12 +158,21 @@ def cmd_reprocess(args: argparse.Namespace) -> None:
 
     source = _source(args.source)
     leads = Lead.objects.filter(source=source)
-    leads = leads.filter(status__in=args.status) if args.status else leads.filter(status__in=["rejected", "failed"])
+    leads = (
+        leads.filter(status__in=args.status)
+        if args.status
+        else leads.filter(status__in=["rejected", "failed"])
+    )
     if args.code:
         leads = leads.filter(disposition_code__in=[c.upper() for c in args.code])
     ids = list(leads.order_by("submitted_at", "id").values_list("lead_id", flat=True))
     outcome = reprocess_leads(source, ids, actor=Actor("cli reprocess"))
-    data = {"source": source.slug, "reprocessed": outcome.total, "changed": outcome.changed, "status": outcome.by_status}
+    data = {
+        "source": source.slug,
+        "reprocessed": outcome.total,
+        "changed": outcome.changed,
+        "status": outcome.by_status,
+    }
     if args.json:
         _print_json(data)
     else:
@@ -180,7 +191,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
     else:
         rejected = data["status"]["rejected"]
         print(
-            f'Demo source "{source.name}" ({source.slug}): {data["total"]} leads, {data["status"]["accepted"]} '
+            f'Demo source "{source.name}" ({source.slug}): {data["total"]} leads, '
+            f"{data['status']['accepted']} "
             f"accepted, {rejected} rejected across {len(data['dispositions']) - 1} codes"
         )
 
@@ -197,7 +209,9 @@ def cmd_createuser(args: argparse.Namespace) -> None:
     password = os.environ.get("LEADGATE_PASSWORD", "")
     if not password:
         if not sys.stdin.isatty():
-            raise CLIError("set LEADGATE_PASSWORD or run on a terminal to type the password", code="no_password")
+            raise CLIError(
+                "set LEADGATE_PASSWORD or run on a terminal to type the password", code="no_password"
+            )
         password = getpass.getpass("Password: ")
         if getpass.getpass("Password (again): ") != password:
             raise CLIError("the passwords differ", code="password_mismatch")
@@ -223,7 +237,13 @@ def cmd_dispositions(args: argparse.Namespace) -> None:
     elif args.json:
         _print_json(
             [
-                {"code": d.code, "status": d.status.value, "title": d.title, "when": d.when, "action": d.action}
+                {
+                    "code": d.code,
+                    "status": d.status.value,
+                    "title": d.title,
+                    "when": d.when,
+                    "action": d.action,
+                }
                 for d in CATALOGUE
             ]
         )
@@ -249,7 +269,7 @@ def cmd_check(args: argparse.Namespace) -> None:
             print(f"{key}: {value}")
 
 
-# --- argument parsing -----------------------------------------------------------------------------------------
+# --- argument parsing ---------------------------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -272,7 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=float, default=1.0, help="seconds between polls when idle")
     p.add_argument("--batch", action="store_true", help="run what is waiting, then exit")
 
-    p = command("apply", cmd_apply, "create or update sources, fields, lists and destinations from a YAML file")
+    p = command(
+        "apply", cmd_apply, "create or update sources, fields, lists and destinations from a YAML file"
+    )
     p.add_argument("file")
     p.add_argument("--dry-run", action="store_true", help="check and report, change nothing")
 

@@ -59,7 +59,9 @@ def test_every_problem_is_kept_and_the_code_is_the_first_in_catalogue_order(summ
 
 def test_duplicate_names_the_original_lead_across_calls_and_within_a_batch(summit):
     [first] = process_leads(summit, [good_lead()])
-    [second, third] = process_leads(summit, [good_lead(email="ANN.LEE@acme-corp.com "), good_lead(email="x@acme.io")])
+    [second, third] = process_leads(
+        summit, [good_lead(email="ANN.LEE@acme-corp.com "), good_lead(email="x@acme.io")]
+    )
     assert second.disposition_code == "REJECT_LEAD_DUPLICATE"
     assert first.lead_id in second.custom_reason
     assert third.status == "accepted"
@@ -126,7 +128,9 @@ def test_fixing_the_picklist_and_reprocessing_accepts_and_records_history(summit
     [lead] = process_leads(summit, [good_lead(job_level="Head of Sales")])
     assert lead.disposition_code == "REJECT_LEAD_INVALID_LIST_VALUE"
     picklist = Picklist.objects.get(key="job_level")
-    PicklistAlias.objects.create(picklist=picklist, alias="Head of Sales", value=picklist.values.get(value="Director"))
+    PicklistAlias.objects.create(
+        picklist=picklist, alias="Head of Sales", value=picklist.values.get(value="Director")
+    )
     user = django_user_model.objects.create(username="maria")
     outcome = reprocess_leads(summit, [lead.lead_id], actor=Actor("web", user), note="alias added")
     assert (outcome.total, outcome.changed, outcome.by_status) == (1, 1, {"accepted": 1})
@@ -140,7 +144,9 @@ def test_fixing_the_picklist_and_reprocessing_accepts_and_records_history(summit
 
 def test_edits_are_recorded_field_by_field(summit):
     [lead] = process_leads(summit, [good_lead(email="bad@@acme")])
-    reprocess_leads(summit, [lead.lead_id], edits={lead.lead_id: {"email": "good@acme.io"}}, actor=Actor("upload"))
+    reprocess_leads(
+        summit, [lead.lead_id], edits={lead.lead_id: {"email": "good@acme.io"}}, actor=Actor("upload")
+    )
     event = lead.events.order_by("id").last()
     assert event.kind == "edited"
     assert event.changes == {"email": ["bad@@acme", "good@acme.io"]}
@@ -169,7 +175,9 @@ def test_an_internal_error_fails_only_that_lead(summit, monkeypatch):
 
 
 def test_summary_counts(summit):
-    process_leads(summit, [good_lead(), good_lead(), good_lead(email="x@gmail.com"), good_lead(email="y@acme.io")])
+    process_leads(
+        summit, [good_lead(), good_lead(), good_lead(email="x@gmail.com"), good_lead(email="y@acme.io")]
+    )
     data = summary(summit)
     assert data["total"] == 4
     assert data["status"]["accepted"] == 2 and data["status"]["rejected"] == 2
@@ -185,6 +193,8 @@ def test_large_batches_are_split_and_all_decided(summit, settings):
     settings.LEADGATE_PROCESS_BATCH_SIZE = 50
     Source.objects.filter(pk=summit.pk).update(allocation=None)
     summit.refresh_from_db()
-    leads = process_leads(summit, [good_lead(email=f"u{i}@acme.io") for i in range(120)] + [good_lead(email="u7@acme.io")])
+    leads = process_leads(
+        summit, [good_lead(email=f"u{i}@acme.io") for i in range(120)] + [good_lead(email="u7@acme.io")]
+    )
     assert Lead.objects.filter(status="accepted").count() == 120
     assert leads[-1].disposition_code == "REJECT_LEAD_DUPLICATE"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pycountry
 import pytest
 from hypothesis import given
@@ -178,7 +180,9 @@ def test_canonical_names_are_the_ones_people_expect() -> None:
 
 def test_no_canonical_name_keeps_an_iso_comma_form() -> None:
     names = [resolve_country(c.alpha_2).name for c in pycountry.countries]  # type: ignore[union-attr]
-    assert [n for n in names if "," in n] == []
+    # "Korea, Republic of", "Congo, The Democratic Republic of the", "Virgin Islands, U.S."
+    inverted = re.compile(r", (the |.* of( the)?$|U\.S\.$|British$)", re.IGNORECASE)
+    assert [n for n in names if inverted.search(n)] == []
 
 
 @pytest.mark.parametrize("record", list(pycountry.countries), ids=lambda c: c.alpha_2)
@@ -188,7 +192,8 @@ def test_every_iso_country_round_trips(record: object) -> None:
     assert country is not None and country.alpha2 == code
     assert resolve_country(country.name) == country
     assert resolve_country(country.alpha3) == country
-    assert resolve_country(code.lower()) == country
+    if code != "NA":  # "na" is a blank people type, not Namibia (see geo's docstring)
+        assert resolve_country(code.lower()) == country
     for attribute in ("name", "official_name", "common_name"):
         label = getattr(record, attribute, None)
         if label:

@@ -15,7 +15,16 @@ FIELDS = (
 
 def test_keys_labels_and_aliases_match_ignoring_case_spaces_underscores_dashes_and_bom():
     m = FieldKeyMatcher(FIELDS)
-    for header in ("email", "EMAIL", " Email ", "\ufeffEmail", "Email Address", "email_address", "e-mail", "E MAIL"):
+    for header in (
+        "email",
+        "EMAIL",
+        " Email ",
+        "\ufeffEmail",
+        "Email Address",
+        "email_address",
+        "e-mail",
+        "E MAIL",
+    ):
         assert m.match(header) == "email", header
     for header in ("first_name", "First Name", "FIRST-NAME", "firstname"):
         assert m.match(header) == "first_name", header

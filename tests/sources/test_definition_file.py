@@ -26,12 +26,22 @@ def test_spec_example_creates_every_item():
     assert result.updated == result.unchanged == []
     source = Source.objects.get(slug="data-summit-2026")
     assert source.status == "live" and source.allocation == 5000 and source.dedupe_key == "email"
-    assert [f.key for f in source.fields.all()] == ["email", "first_name", "job_level", "country", "phone", "opt_in"]
+    assert [f.key for f in source.fields.all()] == [
+        "email",
+        "first_name",
+        "job_level",
+        "country",
+        "phone",
+        "opt_in",
+    ]
     email = source.fields.get(key="email")
     assert email.aliases == ["Email Address", "E-mail"]
     assert [(r.domain_list.key, r.mode) for r in email.domain_rules.all()] == [("free_email", "exclude")]
     job_level = Picklist.objects.get(key="job_level")
-    assert {a.alias: a.value.value for a in job_level.aliases.all()} == {"Chief": "C-Level", "Vice President": "VP"}
+    assert {a.alias: a.value.value for a in job_level.aliases.all()} == {
+        "Chief": "C-Level",
+        "Vice President": "VP",
+    }
     mapper = ListMapper.objects.get(key="job_level_to_crm")
     assert {e.value.value: e.output for e in mapper.entries.all()} == {
         "C-Level": "Executive",
@@ -71,7 +81,9 @@ def test_a_change_updates_only_that_item_and_keeps_mapper_entries():
 
 
 def test_misspelt_picklist_is_reported_with_its_path_and_nothing_changes():
-    broken = SPEC_EXAMPLE.replace("type: picklist, picklist: job_level", "type: picklist, picklist: job_levle")
+    broken = SPEC_EXAMPLE.replace(
+        "type: picklist, picklist: job_level", "type: picklist, picklist: job_levle"
+    )
     with pytest.raises(DefinitionError) as err:
         apply_definition(broken)
     assert err.value.errors == ['sources[0].fields[2].picklist: no picklist "job_levle"']
@@ -80,8 +92,9 @@ def test_misspelt_picklist_is_reported_with_its_path_and_nothing_changes():
 
 def test_every_error_is_reported_at_once():
     broken = SPEC_EXAMPLE.replace("type: country", "type: contry").replace("kind: event", "kind: expo")
-    broken = broken.replace("max_length: 40", "max_length: forty").replace("suppression_lists: [do_not_contact]",
-                                                                           "suppression_lists: [dnc]")
+    broken = broken.replace("max_length: 40", "max_length: forty").replace(
+        "suppression_lists: [do_not_contact]", "suppression_lists: [dnc]"
+    )
     with pytest.raises(DefinitionError) as err:
         apply_definition(broken)
     errors = err.value.errors

@@ -46,3 +46,6 @@ class DestinationMapping(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_field or repr(self.value)} → {self.to}"

@@ -8,7 +8,8 @@ class LeadEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
     readonly_fields = (
-        "at", "kind", "actor", "user", "status_before", "status_after", "code_before", "code_after", "changes", "note",
+        "at", "kind", "actor", "user", "status_before", "status_after", "code_before", "code_after",
+        "changes", "note",
     )  # fmt: skip
 
 
@@ -19,7 +20,8 @@ class LeadAdmin(admin.ModelAdmin):
     search_fields = ("lead_id", "email_key", "custom_reason")
     readonly_fields = (
         "lead_id", "source", "status", "disposition_code", "custom_reason", "problems", "values", "clean",
-        "received_via", "email_key", "phone_key", "submitted_at", "processed_at", "updated_at", "first_accepted_at",
+        "received_via", "email_key", "phone_key", "submitted_at", "processed_at", "updated_at",
+        "first_accepted_at",
     )  # fmt: skip
     inlines = [LeadEventInline]
 

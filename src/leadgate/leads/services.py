@@ -109,7 +109,9 @@ def _engine(source: Source, rules: SourceRules, exclude_ids: Iterable[int] = ())
     used = 0
     if rules.allocation is not None:
         used = (
-            Lead.objects.filter(source=source, status__in=ORIGINAL_STATUSES).exclude(pk__in=list(exclude_ids)).count()
+            Lead.objects.filter(source=source, status__in=ORIGINAL_STATUSES)
+            .exclude(pk__in=list(exclude_ids))
+            .count()
         )
     index = StoredDedupeIndex(source, rules.dedupe) if rules.dedupe else None
     return Engine(rules, dedupe_index=index, allocation_used=used)
@@ -141,7 +143,9 @@ def _apply(lead: Lead, decision: Decision, source: Source, now: dt.datetime) -> 
         lead.first_accepted_at = now
 
 
-def _event(lead: Lead, kind: str, actor: Actor, now: dt.datetime, before: tuple[str, str], **extra: Any) -> LeadEvent:
+def _event(
+    lead: Lead, kind: str, actor: Actor, now: dt.datetime, before: tuple[str, str], **extra: Any
+) -> LeadEvent:
     return LeadEvent(
         lead=lead,
         at=now,
@@ -245,9 +249,13 @@ def reprocess_leads(
                 ],
             )
             events = []
-            for lead, decision, before, changed_values in zip(batch, decisions, befores, changes, strict=True):
+            for lead, decision, before, changed_values in zip(
+                batch, decisions, befores, changes, strict=True
+            ):
                 _apply(lead, decision, source, now)
-                changed = (lead.status, lead.disposition_code, lead.custom_reason) != before or bool(changed_values)
+                changed = (lead.status, lead.disposition_code, lead.custom_reason) != before or bool(
+                    changed_values
+                )
                 kind = LeadEvent.Kind.EDITED if changed_values else LeadEvent.Kind.REPROCESSED
                 events.append(_event(lead, kind, actor, now, before[:2], changes=changed_values, note=note))
                 outcome.count(lead, changed)
@@ -303,4 +311,3 @@ def summary(source: Source) -> dict[str, Any]:
         # Deliveries arrive with the post-out engine; the keys are part of the contract already.
         "deliveries": {"pending": 0, "delivered": 0, "retrying": 0, "dead": 0, "rejected": 0},
     }
-

@@ -52,9 +52,9 @@ def serve(host: str, port: int, worker: bool = True, demo: bool = True) -> None:
         "--access-logfile", "-",
         "--graceful-timeout", "10",
     ]  # fmt: skip
-    children.append(subprocess.Popen(web))
+    children.append(subprocess.Popen(web))  # noqa: S603 (our own interpreter and arguments)
     if worker:
-        children.append(subprocess.Popen([python, "-m", "leadgate", "worker"]))
+        children.append(subprocess.Popen([python, "-m", "leadgate", "worker"]))  # noqa: S603
 
     stopping = False
 

@@ -10,7 +10,11 @@ def compile_picklist(picklist: Picklist) -> d.Picklist:
     values = tuple(v.value for v in picklist.values.all())
     aliases = {a.alias: a.value.value for a in picklist.aliases.select_related("value")}
     return d.Picklist(
-        key=picklist.key, name=picklist.name, values=values, aliases=aliases, case_sensitive=picklist.case_sensitive
+        key=picklist.key,
+        name=picklist.name,
+        values=values,
+        aliases=aliases,
+        case_sensitive=picklist.case_sensitive,
     )
 
 
@@ -60,7 +64,8 @@ def compile_source(source: Source) -> d.SourceRules:
     """The rules of ``source`` as they are in the database now."""
     picklists: dict[int, d.Picklist] = {}
     fields = tuple(
-        compile_field(f, picklists) for f in source.fields.select_related("picklist").order_by("position", "id")
+        compile_field(f, picklists)
+        for f in source.fields.select_related("picklist").order_by("position", "id")
     )
     dedupe = None
     if source.dedupe_key:

@@ -230,7 +230,11 @@ def _read_suppression_list(raw: object, path: str, errors: list[str]) -> dict[st
 
 def _read_destination(raw: object, path: str, errors: list[str]) -> dict[str, Any]:
     r = _Reader(
-        raw, path, errors, {"key", "name", "kind", "url", "secret_env", "enabled", "config", "mapping"}, {"key", "kind"}
+        raw,
+        path,
+        errors,
+        {"key", "name", "kind", "url", "secret_env", "enabled", "config", "mapping"},
+        {"key", "kind"},
     )
     config = r.raw.get("config") or {}
     if not isinstance(config, Mapping):
@@ -289,7 +293,10 @@ def _read_field(raw: object, path: str, errors: list[str]) -> dict[str, Any]:
     for i, rule in enumerate(r.raw.get("domain_lists") or []):
         dr = _Reader(rule, f"{path}.domain_lists[{i}]", errors, {"list", "mode"}, {"list", "mode"})
         domain_lists.append(
-            {"list": dr.str("list"), "mode": dr.choice("mode", tuple(m.value for m in d.DomainMode), "exclude")}
+            {
+                "list": dr.str("list"),
+                "mode": dr.choice("mode", tuple(m.value for m in d.DomainMode), "exclude"),
+            }
         )
     item = {
         "key": key,
@@ -395,7 +402,7 @@ def _check_unique(keys: list[str], path: str, what: str, errors: list[str]) -> N
     seen: set[str] = set()
     for i, key in enumerate(keys):
         if key and key in seen:
-            errors.append(f"{path}[{i}]: {what} \"{key}\" appears twice")
+            errors.append(f'{path}[{i}]: {what} "{key}" appears twice')
         seen.add(key)
 
 
@@ -439,8 +446,12 @@ def _check_references(items: dict[str, list[dict[str, Any]]], errors: list[str])
     picklists = {p["key"]: p for p in items["picklists"]}
     for p in Picklist.objects.exclude(key__in=picklists).prefetch_related("values", "aliases__value"):
         picklists[p.key] = _dump_picklist(p)
-    mappers = {m["key"] for m in items["list_mappers"]} | set(ListMapper.objects.values_list("key", flat=True))
-    domain_lists = {x["key"] for x in items["domain_lists"]} | set(DomainList.objects.values_list("key", flat=True))
+    mappers = {m["key"] for m in items["list_mappers"]} | set(
+        ListMapper.objects.values_list("key", flat=True)
+    )
+    domain_lists = {x["key"] for x in items["domain_lists"]} | set(
+        DomainList.objects.values_list("key", flat=True)
+    )
     suppressions = {x["key"] for x in items["suppression_lists"]} | set(
         SuppressionList.objects.values_list("key", flat=True)
     )
@@ -461,7 +472,9 @@ def _check_references(items: dict[str, list[dict[str, Any]]], errors: list[str])
         match = matcher(m["picklist"])
         for value in m["entries"]:
             if match.match(value) != value:
-                errors.append(f'list_mappers[{i}].entries: "{value}" is not a value of picklist "{m["picklist"]}"')
+                errors.append(
+                    f'list_mappers[{i}].entries: "{value}" is not a value of picklist "{m["picklist"]}"'
+                )
     for i, dest in enumerate(items["destinations"]):
         for j, row in enumerate(dest["mapping"]):
             if row["mapper"] and row["mapper"] not in mappers:
@@ -492,7 +505,8 @@ def _check_references(items: dict[str, list[dict[str, Any]]], errors: list[str])
                     for value in f["allowed_values"]:
                         if match.match(value) != value:
                             errors.append(
-                                f'{fpath}.allowed_values: "{value}" is not a value of picklist "{f["picklist"]}"'
+                                f'{fpath}.allowed_values: "{value}" is not a value of '
+                                f'picklist "{f["picklist"]}"'
                             )
             for k, rule in enumerate(f["domain_lists"]):
                 if rule["list"] not in domain_lists:
@@ -502,7 +516,8 @@ def _check_references(items: dict[str, list[dict[str, Any]]], errors: list[str])
             needs = {"email": {"email"}, "phone": {"phone"}}.get(src["dedupe"]["key"], {"email", "phone"})
             if not needs <= types:
                 errors.append(
-                    f"{path}.dedupe.key: {src['dedupe']['key']} needs a field of type {' and '.join(sorted(needs))}"
+                    f"{path}.dedupe.key: {src['dedupe']['key']} needs a field of type "
+                    f"{' and '.join(sorted(needs))}"
                 )
 
 
@@ -647,7 +662,8 @@ def _write_list_mapper(item: dict[str, Any], obj: ListMapper | None) -> None:
     m.entries.all().delete()
     values = {v.value: v for v in m.picklist.values.all()}
     ListMapperEntry.objects.bulk_create(
-        ListMapperEntry(mapper=m, value=values[value], output=output) for value, output in item["entries"].items()
+        ListMapperEntry(mapper=m, value=values[value], output=output)
+        for value, output in item["entries"].items()
     )
 
 
@@ -690,7 +706,11 @@ def _write_source(item: dict[str, Any], obj: Source | None) -> None:
     s.starts_on = dt.date.fromisoformat(item["starts_on"]) if item["starts_on"] else None
     s.ends_on = dt.date.fromisoformat(item["ends_on"]) if item["ends_on"] else None
     dedupe = item["dedupe"] or {"key": "", "scope": "source", "lookback_days": None}
-    s.dedupe_key, s.dedupe_scope, s.dedupe_lookback_days = dedupe["key"], dedupe["scope"], dedupe["lookback_days"]
+    s.dedupe_key, s.dedupe_scope, s.dedupe_lookback_days = (
+        dedupe["key"],
+        dedupe["scope"],
+        dedupe["lookback_days"],
+    )
     s.save()
     s.suppression_lists.set(SuppressionList.objects.filter(key__in=item["suppression_lists"]))
     s.destinations.set(Destination.objects.filter(key__in=item["destinations"]))
@@ -709,7 +729,8 @@ def _write_source(item: dict[str, Any], obj: Source | None) -> None:
         f.save()
         f.domain_rules.all().delete()
         FieldDomainList.objects.bulk_create(
-            FieldDomainList(field=f, domain_list=domain_lists[r["list"]], mode=r["mode"]) for r in fi["domain_lists"]
+            FieldDomainList(field=f, domain_list=domain_lists[r["list"]], mode=r["mode"])
+            for r in fi["domain_lists"]
         )
 
 
@@ -772,14 +793,14 @@ _FIELD_DEFAULTS: dict[str, Any] = {
 def _without_defaults(item: dict[str, Any]) -> dict[str, Any]:
     """Leave out what `apply` would fill in anyway, so exported files stay readable."""
     out = {}
+    pii_default = item.get("type") in ("email", "phone")
     for key, value in item.items():
         if key == "fields":
             value = [_without_defaults(f) for f in value]
-        elif key in _FIELD_DEFAULTS and _FIELD_DEFAULTS[key] == value:
-            continue
-        elif key == "pii" and value == (item.get("type") in ("email", "phone")):
-            continue
-        if value in (None, "", [], {}) and key not in ("values",):
+        is_default = (key in _FIELD_DEFAULTS and _FIELD_DEFAULTS[key] == value) or (
+            key == "pii" and value == pii_default
+        )
+        if is_default or (value in (None, "", [], {}) and key != "values"):
             continue
         out[key] = value
     return out

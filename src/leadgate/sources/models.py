@@ -77,6 +77,9 @@ class ListMapperEntry(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["mapper", "value"], name="unique_mapper_entry")]
 
+    def __str__(self) -> str:
+        return f"{self.value.value} → {self.output}"
+
 
 class DomainList(models.Model):
     """Email domains with ``*`` wildcards, or a built-in list from maintained data."""
@@ -180,7 +183,9 @@ class Field(models.Model):
     min_value = models.FloatField(null=True, blank=True)
     max_value = models.FloatField(null=True, blank=True)
     integer = models.BooleanField(default=False)
-    picklist = models.ForeignKey(Picklist, on_delete=models.PROTECT, null=True, blank=True, related_name="fields")
+    picklist = models.ForeignKey(
+        Picklist, on_delete=models.PROTECT, null=True, blank=True, related_name="fields"
+    )
     allowed_values = models.JSONField(null=True, blank=True)
     separator = models.CharField(max_length=1, default=";")
     multi_mode = models.CharField(max_length=3, choices=[("all", "all"), ("any", "any")], default="all")
@@ -204,4 +209,9 @@ class FieldDomainList(models.Model):
     mode = models.CharField(max_length=10, choices=[(m.value, m.value) for m in DomainMode])
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["field", "domain_list"], name="unique_field_domain_list")]
+        constraints = [
+            models.UniqueConstraint(fields=["field", "domain_list"], name="unique_field_domain_list")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field} {self.mode} {self.domain_list}"
