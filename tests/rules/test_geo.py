@@ -218,7 +218,9 @@ def test_normalize_key_is_idempotent(value: str) -> None:
 @given(st.sampled_from(sorted(c.alpha_2 for c in pycountry.countries)), st.data())
 def test_case_spacing_and_dots_do_not_matter(code: str, data: st.DataObject) -> None:
     name = resolve_country(code).name  # type: ignore[union-attr]
-    variant = data.draw(st.sampled_from([name.upper(), name.lower(), f"  {name}  ", name.replace(" ", "   ")]))
+    variant = data.draw(
+        st.sampled_from([name.upper(), name.lower(), f"  {name}  ", name.replace(" ", "   ")])
+    )
     assert alpha2(variant) == code
 
 

@@ -42,6 +42,7 @@ COMPANY_SIZE_GROUPED = Picklist(
         ("Individual\tContributor\n", "Individual Contributor"),
         ("Individual\u00a0Contributor", "Individual Contributor"),  # non-breaking space
         ("ＶＰ", "VP"),  # full-width letters (NFKC)
+        ("VP\u200b", "VP"),  # zero-width space
         ("Chief", "C-Level"),  # alias
         ("CHIEF", "C-Level"),
         ("vice  president", "VP"),
@@ -51,7 +52,9 @@ def test_matches_values_and_aliases(typed: str, canonical: str) -> None:
     assert PicklistMatcher(JOB_LEVEL).match(typed) == canonical
 
 
-@pytest.mark.parametrize("typed", ["", " ", "V P", "VPs", "C Level", "Vice-President", "Chief Executive", "x"])
+@pytest.mark.parametrize(
+    "typed", ["", " ", "V P", "VPs", "C Level", "Vice-President", "Chief Executive", "x"]
+)
 def test_does_not_match_anything_else(typed: str) -> None:
     matcher = PicklistMatcher(JOB_LEVEL)
     assert matcher.match(typed) is None
@@ -79,7 +82,7 @@ def test_case_sensitive_picklist() -> None:
     assert matcher.match(" vp ") == "vp"
     assert matcher.match("Vp") is None
     assert matcher.match("director") is None
-    assert matcher.match("Dir\u00adector") is None
+    assert matcher.match("Dir\u00adector") == "Director"  # a soft hyphen is invisible
     assert matcher.match("Ｄirector") == "Director"  # NFKC still applies
     assert matcher.suggest("director") == ["Director"]  # suggestions ignore case
 
@@ -249,7 +252,7 @@ def test_validate_reports_configuration_errors() -> None:
         },
     )
     problems = validate(picklist)
-    assert len(problems) == 6
+    assert len(problems) == 7
     assert any('"VP" is listed twice' in p for p in problems)
     assert any('"Manager" and "manager"' in p for p in problems)
     assert any("#6 is blank" in p for p in problems)
@@ -262,7 +265,13 @@ def test_validate_reports_configuration_errors() -> None:
 
 # Properties
 
-_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12)
+# Title-casing the three Greek letters with both a perispomeni and an iota subscript (ᾷ ῇ ῷ) reorders their
+# combining marks in a way case folding cannot undo; nobody types them on a picklist.
+_text = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\u1fb7\u1fc7\u1ff7"),
+    min_size=1,
+    max_size=12,
+)
 
 
 @given(st.text())
@@ -280,6 +289,7 @@ def _variants(value: str) -> list[str]:
         value.lower(),
         value.swapcase(),
         value.casefold(),
+        value.title(),
         unicodedata.normalize("NFD", value),
         unicodedata.normalize("NFC", value),
         f" \t{value}\u00a0\n",
@@ -313,7 +323,9 @@ def test_every_variant_of_a_value_or_alias_matches_it(picklist: Picklist) -> Non
 
 @settings(max_examples=200)
 @given(picklists(), st.lists(_text, max_size=5))
-def test_match_and_is_valid_agree_and_valid_values_are_not_corrected(picklist: Picklist, typed: list[str]) -> None:
+def test_match_and_is_valid_agree_and_valid_values_are_not_corrected(
+    picklist: Picklist, typed: list[str]
+) -> None:
     matcher = PicklistMatcher(picklist)
     for value in [*typed, *picklist.values, *picklist.aliases]:
         canonical = matcher.match(value)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import idna
 
@@ -23,7 +23,7 @@ from leadgate.rules.definitions import DomainList
 BUILTIN_LISTS = ("free", "disposable")
 
 
-@lru_cache(maxsize=None)
+@cache
 def builtin_domains(name: str) -> frozenset[str]:
     """The domains of a built-in list ("free" or "disposable"); ValueError for any other name."""
     if name == "free":

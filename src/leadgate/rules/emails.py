@@ -1,28 +1,29 @@
 """Email checks: syntax (email-validator is the authority), deliverability and domain lists.
 
-email-validator costs about 20 µs an address, which is most of the engine's budget for a whole lead. The
-fast path below answers the common case — an ASCII dot-atom local part and an ASCII domain — with one
-regular expression and a per-domain cache of email-validator's own verdict on the domain. It is built
-from email-validator's constants and must agree with ``validate_email`` on every address it answers
-(tests/rules/test_emails.py proves that with hypothesis); everything else goes to the library itself.
+email-validator costs 20 µs (ASCII) to 150 µs (internationalised) an address, more than the engine's
+whole budget for a lead. The fast path below answers every address without a quoted local part or a
+display name: an ASCII dot-atom local part with one regular expression built from email-validator's
+constants, an internationalised one with email-validator's own local-part check, and the domain with
+email-validator's verdict, cached per distinct domain. It must agree with ``validate_email`` on every
+address it answers (tests/rules/test_emails.py proves that with hypothesis); the rest, and the wording
+of every rejection, come from the library itself.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Protocol
+import unicodedata
+from typing import NamedTuple, Protocol
 
-from email_validator import EmailNotValidError, EmailUndeliverableError, validate_email
+from email_validator import EmailNotValidError, EmailSyntaxError, EmailUndeliverableError, validate_email
 from email_validator.rfc_constants import ATEXT, CASE_INSENSITIVE_MAILBOX_NAMES, EMAIL_MAX_LENGTH
+from email_validator.syntax import validate_email_local_part
 
 from leadgate.rules import catalogue
 from leadgate.rules.values import Failure
 
 
-@dataclass(frozen=True, slots=True)
-class ValidEmail:
+class ValidEmail(NamedTuple):
     """A syntactically valid address: email-validator's normalised form and the domain in both forms."""
 
     normalized: str
@@ -30,53 +31,115 @@ class ValidEmail:
     ascii_domain: str  # IDNA form ("xn--mller-kva.de")
 
 
-@dataclass(frozen=True, slots=True)
-class _Domain:
-    ascii_domain: str
+class _Domain(NamedTuple):
+    at_domain: str  # "@" and the normalised domain, ready to append to the local part
     domain: str
-    domain_bytes: int  # length of the Unicode form in UTF-8, for the address length checks
+    ascii_domain: str
+    # UTF-8 lengths of the domain as typed and normalised (the IDNA form is ASCII): email-validator checks
+    # the whole address as typed, normalised and with the IDNA domain against its 254-octet limit.
+    typed_bytes: int
+    normalized_bytes: int
+    longest: int
 
 
-# An unquoted ASCII dot-atom local part (email-validator's DOT_ATOM_TEXT) and a domain of host-name
-# characters; whether that domain is valid is email-validator's verdict, cached per domain.
-_FAST_ADDRESS = re.compile(rf"([{ATEXT}]+(?:\.[{ATEXT}]+)*)@([A-Za-z0-9.-]+)", re.ASCII)
+# An unquoted ASCII dot-atom local part (email-validator's DOT_ATOM_TEXT), an @ and anything: whether that
+# domain is valid is email-validator's verdict, cached per domain. A local part without a quote or "<"
+# makes email-validator split the address at its first "@" too (no character combines with an "@").
+_ASCII_ADDRESS = re.compile(rf"([{ATEXT}]+(?:\.[{ATEXT}]+)*)@(.+)", re.DOTALL)
+_UNQUOTED_ADDRESS = re.compile(r'([^@"<]+)@(.+)', re.DOTALL)
 _CASE_INSENSITIVE_MAILBOXES = frozenset(CASE_INSENSITIVE_MAILBOX_NAMES)
-#: fast_validate() answers this for an address email-validator rejects.
-INVALID = "invalid"
+_LONGEST_MAILBOX_NAME = max(map(len, CASE_INSENSITIVE_MAILBOX_NAMES))
+# Per domain as typed: its verdict, or for an invalid domain email-validator's reason (None when that
+# reason depends on the local part: the address was too long). A plain dict: this is the hot path.
+_DOMAINS: dict[str, _Domain | Failure | None] = {}
+_DOMAINS_LIMIT = 200_000
+_UNSEEN = _Domain("", "", "", 0, 0, 0)
 
 
-@lru_cache(maxsize=65536)
-def _domain_verdict(domain: str) -> _Domain | None:
+def _invalid(error: Exception) -> Failure:
+    return Failure(catalogue.INVALID_EMAIL, f"is not a valid email address: {_sentence(error)}")
+
+
+def _domain_verdict(domain: str) -> _Domain | Failure | None:
     # Whether a domain is valid does not depend on the local part, so ask the library about the shortest
     # address with this domain. If even that is too long, every address with the domain is too long.
+    verdict: _Domain | Failure | None
     try:
         checked = validate_email("a@" + domain, check_deliverability=False)
-    except EmailNotValidError:
-        return None
-    return _Domain(checked.ascii_domain, checked.domain, len(checked.domain.encode("utf-8")))
+    except EmailNotValidError as error:
+        verdict = None if str(error).startswith("The email address is too long") else _invalid(error)
+    else:
+        typed, normalized = len(domain.encode("utf-8")), len(checked.domain.encode("utf-8"))
+        longest = max(typed, normalized, len(checked.ascii_domain))
+        verdict = _Domain(
+            "@" + checked.domain, checked.domain, checked.ascii_domain, typed, normalized, longest
+        )
+    if len(_DOMAINS) >= _DOMAINS_LIMIT:
+        _DOMAINS.clear()
+    _DOMAINS[domain] = verdict
+    return verdict
 
 
-def fast_validate(email: str) -> ValidEmail | str | None:
-    """email-validator's verdict for a common-shaped address: ``ValidEmail``, ``INVALID``, or None
-    when the address is not of the shape this fast path understands (then ask the library)."""
-    match = _FAST_ADDRESS.fullmatch(email)
+def _domain(domain_part: str) -> _Domain | Failure | None:
+    domain = _DOMAINS.get(domain_part, _UNSEEN)
+    return _domain_verdict(domain_part) if domain is _UNSEEN else domain
+
+
+def _role_mailbox(local: str) -> str:
+    # RFC 2142 role mailboxes are case-insensitive; email-validator lower-cases them.
+    if len(local) <= _LONGEST_MAILBOX_NAME and local.lower() in _CASE_INSENSITIVE_MAILBOXES:
+        return local.lower()
+    return local
+
+
+def fast_validate(email: str) -> ValidEmail | Failure | None:
+    """email-validator's verdict (as ``library_validate`` gives it) on an address without a quoted local
+    part or a display name, or None for what this fast path leaves to the library.
+
+    The common ASCII local part is checked by one regular expression; an internationalised one by
+    email-validator's own local-part check (with its Unicode normalisation); the domain by email-validator,
+    once per distinct domain. email-validator checks the local part, then the domain, then the length:
+    the first failure is its reason, and so it is here. An address that is too long goes to the library.
+    """
+    match = _ASCII_ADDRESS.fullmatch(email)
+    if match is not None:
+        local, domain_part = match.groups()
+        domain = _domain(domain_part)
+        if not isinstance(domain, _Domain):
+            return domain
+        local = _role_mailbox(local)
+        if len(local) + 1 + domain.longest > EMAIL_MAX_LENGTH:
+            return None
+        return ValidEmail(local + domain.at_domain, domain.domain, domain.ascii_domain)
+
+    match = _UNQUOTED_ADDRESS.fullmatch(email)
     if match is None:
         return None
     local, domain_part = match.groups()
-    domain = _domain_verdict(domain_part)
-    if domain is None:
-        return INVALID
-    # RFC 2142 role mailboxes are case-insensitive; email-validator lower-cases them.
-    if local.lower() in _CASE_INSENSITIVE_MAILBOXES:
-        local = local.lower()
-    # email-validator checks the length of the address as given, normalised and with the IDNA domain.
+    try:
+        checked = validate_email_local_part(local)
+    except EmailSyntaxError as error:
+        return _invalid(error)
+    normalized = unicodedata.normalize("NFC", local)
+    if normalized != local:
+        try:
+            checked = validate_email_local_part(normalized)
+        except EmailSyntaxError as error:
+            return _invalid(EmailSyntaxError("After Unicode normalization: " + str(error)))
+    domain = _domain(domain_part)
+    if not isinstance(domain, _Domain):
+        return domain
+    normalized = checked["local_part"]
+    if checked["ascii_local_part"] is not None:
+        normalized = _role_mailbox(normalized)
+    normalized_bytes = len(normalized.encode("utf-8"))
     if (
-        len(email) > EMAIL_MAX_LENGTH
-        or len(local) + 1 + domain.domain_bytes > EMAIL_MAX_LENGTH
-        or len(local) + 1 + len(domain.ascii_domain) > EMAIL_MAX_LENGTH
+        len(local.encode("utf-8")) + 1 + domain.typed_bytes > EMAIL_MAX_LENGTH
+        or normalized_bytes + 1 + domain.normalized_bytes > EMAIL_MAX_LENGTH
+        or normalized_bytes + 1 + len(domain.ascii_domain) > EMAIL_MAX_LENGTH
     ):
-        return INVALID
-    return ValidEmail(local + "@" + domain.domain, domain.domain, domain.ascii_domain)
+        return None
+    return ValidEmail(normalized + domain.at_domain, domain.domain, domain.ascii_domain)
 
 
 def library_validate(email: str) -> ValidEmail | Failure:
@@ -84,18 +147,14 @@ def library_validate(email: str) -> ValidEmail | Failure:
     try:
         checked = validate_email(email, check_deliverability=False)
     except EmailNotValidError as error:
-        return Failure(catalogue.INVALID_EMAIL, f"is not a valid email address: {_sentence(error)}")
+        return _invalid(error)
     return ValidEmail(checked.normalized, checked.domain, checked.ascii_domain)
 
 
 def check_syntax(email: str) -> ValidEmail | Failure:
     """The address's syntax verdict: the fast path when it knows, email-validator otherwise."""
     fast = fast_validate(email)
-    if fast is None or fast is INVALID:
-        # An invalid address goes to the library too: its error message says what is wrong.
-        return library_validate(email)
-    assert isinstance(fast, ValidEmail)
-    return fast
+    return library_validate(email) if fast is None else fast
 
 
 def _sentence(error: Exception) -> str:
@@ -134,6 +193,7 @@ class LibraryDnsResolver:
     def undeliverable_reason(self, ascii_domain: str, domain: str) -> str | None:
         if ascii_domain in self._answers:
             return self._answers[ascii_domain]
+        # Imported here: dns.resolver is slow to import and most sources never check deliverability.
         from email_validator.deliverability import validate_email_deliverability
 
         reason: str | None = None

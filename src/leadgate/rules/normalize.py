@@ -26,6 +26,12 @@ import unicodedata
 # Removed outright: "U.S.A." -> "usa", "Côte d'Ivoire" -> "cote divoire". Other punctuation becomes a space.
 _DROPPED = frozenset(".'’‘`´ʼ")
 
+# Invisible format characters that copy-paste and spreadsheets leave inside values and nobody means: soft
+# hyphen, zero-width spaces and joiners, direction marks, word joiners, byte-order mark.
+_INVISIBLE = dict.fromkeys(
+    [0x00AD, 0x061C, 0x180E, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070), 0xFEFF]
+)
+
 
 def collapse_whitespace(value: str) -> str:
     """Strip and collapse runs of any Unicode whitespace to one space."""
@@ -33,8 +39,9 @@ def collapse_whitespace(value: str) -> str:
 
 
 def fold(value: str, *, case_sensitive: bool = False) -> str:
-    """The picklist matching key: NFKC, whitespace collapsed, and case folded unless ``case_sensitive``."""
-    text = unicodedata.normalize("NFKC", value)
+    """The picklist matching key: NFKC, invisible characters dropped, whitespace collapsed, and case folded
+    unless ``case_sensitive``."""
+    text = unicodedata.normalize("NFKC", value.translate(_INVISIBLE))
     if not case_sensitive:
         # upper() first so that "I" meets the dotless "ı" (Turkish names typed on other keyboards); casefold()
         # can leave text that is not NFKC, and NFKC can make foldable text, hence the repeated passes.
@@ -51,10 +58,10 @@ def strip_accents(value: str) -> str:
 
 def loose_key(value: str) -> str:
     """The place-name matching key: case, accents, punctuation, "&"/"and" and whitespace are ignored."""
-    text = strip_accents(value.casefold()).casefold()
+    text = strip_accents(value.translate(_INVISIBLE).casefold()).casefold()
     out: list[str] = []
     for ch in text:
-        if ch in _DROPPED or unicodedata.category(ch) == "Cf":  # Cf: soft hyphens, zero-width joiners
+        if ch in _DROPPED:
             continue
         if ch == "&":
             out.append(" and ")

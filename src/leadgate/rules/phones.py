@@ -19,11 +19,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
-from phonenumbers.phonemetadata import PhoneMetadata
+from phonenumbers.phonemetadata import PhoneMetadata, PhoneNumberDesc
 
 from leadgate.rules import catalogue
 from leadgate.rules.values import Failure
@@ -83,7 +83,7 @@ def _compile(pattern: str | None) -> re.Pattern[str] | None:
     return re.compile(pattern) if pattern else None
 
 
-def _type_descs(metadata: PhoneMetadata) -> list[object]:
+def _type_descs(metadata: PhoneMetadata) -> list[PhoneNumberDesc | None]:
     # The order of phonenumbers' _number_type_helper; mobile is only looked at when its pattern differs.
     descs = [
         metadata.premium_rate,
@@ -102,28 +102,30 @@ def _type_descs(metadata: PhoneMetadata) -> list[object]:
 
 
 def _build_plan(region: str, metadata: PhoneMetadata) -> _RegionPlan:
-    general = metadata.general_desc
+    general = metadata.general_desc or PhoneNumberDesc()
     lengths = tuple(general.possible_length or ())
     local_only = frozenset(general.possible_length_local_only or ())
     # parse() keeps a stripped national prefix unless _test_number_length says TOO_SHORT,
     # IS_POSSIBLE_LOCAL_ONLY or INVALID_LENGTH: i.e. for possible lengths and for anything too long.
     strip_keeps = frozenset(
-        n for n in range(_MAX_NSN + 2) if n not in local_only and (n in lengths or (lengths and n > max(lengths)))
+        n
+        for n in range(_MAX_NSN + 2)
+        if n not in local_only and (n in lengths or (lengths and n > max(lengths)))
     )
     type_by_length: dict[int, re.Pattern[str] | None] = {}
     for length in range(1, _MAX_NSN + 1):
         patterns = [
-            desc.national_number_pattern  # type: ignore[attr-defined]
+            desc.national_number_pattern
             for desc in _type_descs(metadata)
             if desc is not None
-            and desc.national_number_pattern  # type: ignore[attr-defined]
-            and (not desc.possible_length or length in desc.possible_length)  # type: ignore[attr-defined]
+            and desc.national_number_pattern
+            and (not desc.possible_length or length in desc.possible_length)
         ]
         type_by_length[length] = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
     return _RegionPlan(
         region=region,
-        country_code=metadata.country_code,
-        country_code_str=str(metadata.country_code),
+        country_code=metadata.country_code or 0,
+        country_code_str=str(metadata.country_code or 0),
         idd=_compile(metadata.international_prefix),
         national_prefix=_compile(metadata.national_prefix_for_parsing),
         has_transform_rule=bool(metadata.national_prefix_transform_rule),
@@ -135,13 +137,13 @@ def _build_plan(region: str, metadata: PhoneMetadata) -> _RegionPlan:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _plan_for_region(region: str) -> _RegionPlan | None:
     metadata = PhoneMetadata.metadata_for_region(region.upper(), None)
     return None if metadata is None else _build_plan(region.upper(), metadata)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _plan_for_country_code(country_code: int, region: str) -> _RegionPlan | None:
     metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region.upper())
     return None if metadata is None else _build_plan(region.upper(), metadata)
@@ -149,7 +151,7 @@ def _plan_for_country_code(country_code: int, region: str) -> _RegionPlan | None
 
 @lru_cache(maxsize=1)
 def _country_code_prefixes() -> dict[str, tuple[int, tuple[str, ...]]]:
-    """"49" → (49, ("DE",)): every country calling code by its digits (they are prefix-free)."""
+    """ "49" → (49, ("DE",)): every country calling code by its digits (they are prefix-free)."""
     return {str(cc): (cc, tuple(regions)) for cc, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items()}
 
 
@@ -221,12 +223,26 @@ def fast_parse(value: str, region: str | None) -> tuple[int, str] | None:
         if region is None:
             return None
         plan = _plan_for_region(region)
-        if plan is None or (plan.idd is not None and plan.idd.match(digits)):
+        if plan is None:
             return None
-        if digits.startswith(plan.country_code_str):
+        idd = plan.idd.match(digits) if plan.idd is not None else None
+        if idd is not None:
+            # "0049 30 …": the region's international prefix, then a country code, as after a "+".
+            rest = digits[idd.end() :]
+            if len(rest) <= _MIN_NSN or rest[0] == "0":
+                return None
+            prefixes = _country_code_prefixes()
+            found = prefixes.get(rest[:1]) or prefixes.get(rest[:2]) or prefixes.get(rest[:3])
+            if found is None:
+                return None
+            country_code, regions = found
+            national = rest[len(str(country_code)) :]
+            plan = _main_plan(country_code, regions)
+        elif digits.startswith(plan.country_code_str):
             return None
-        country_code = plan.country_code
-        national = digits
+        else:
+            country_code = plan.country_code
+            national = digits
     if plan is None or len(national) < _MIN_NSN:
         return None
     stripped = _strip_national_prefix(national, plan)
@@ -264,7 +280,7 @@ def to_e164(value: str, region: str | None) -> str | None:
     fast = fast_e164(value, region)
     if fast is None:
         return library_e164(value, region)
-    return fast or None
+    return fast if isinstance(fast, str) else None
 
 
 # --- the check -----------------------------------------------------------------------------------
@@ -325,7 +341,9 @@ def _explain_invalid(value: str, region: str | None) -> Failure:
         if error.error_type == NumberParseException.INVALID_COUNTRY_CODE:
             if value.lstrip().startswith(("+", "00")):
                 return _invalid("its country calling code is unknown")
-            return _invalid("it has no country code (write it as + and the country code, or give the country)")
+            return _invalid(
+                "it has no country code (write it as + and the country code, or give the country)"
+            )
         if error.error_type in (NumberParseException.TOO_SHORT_NSN, NumberParseException.TOO_SHORT_AFTER_IDD):
             return _invalid("it is too short")
         if error.error_type == NumberParseException.TOO_LONG:
@@ -336,5 +354,5 @@ def _explain_invalid(value: str, region: str | None) -> Failure:
         return _invalid("it is too short")
     if reason == phonenumbers.ValidationResult.TOO_LONG:
         return _invalid("it is too long")
-    where = phonenumbers.region_code_for_country_code(number.country_code)
+    where = phonenumbers.region_code_for_country_code(number.country_code or 0)
     return _invalid(f"it does not fit the numbering plan of +{number.country_code} ({where})")

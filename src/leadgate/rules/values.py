@@ -115,9 +115,20 @@ _SLASHED_DATE = re.compile(r"(\d{1,2})[/-](\d{1,2})[/-](\d{4})", re.ASCII)
 _MIDNIGHT = re.compile(r"(\d{4}-\d{2}-\d{2})[T ]00:00(?::00(?:\.0+)?)?", re.ASCII)
 _SERIAL = re.compile(r"\d{5}(?:\.0+)?", re.ASCII)
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def _real_date(year: int, month: int, day: int) -> dt.date | None:
@@ -171,7 +182,9 @@ def check_datetime(field: FieldRule, text: str) -> Verdict:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        return fail(catalogue.INVALID_VALUE, "is not a date and time; use ISO 8601 (2026-03-14T09:30:00+01:00)")
+        return fail(
+            catalogue.INVALID_VALUE, "is not a date and time; use ISO 8601 (2026-03-14T09:30:00+01:00)"
+        )
     if moment.tzinfo is not None:
         try:
             moment = moment.astimezone(dt.UTC)
@@ -182,8 +195,8 @@ def check_datetime(field: FieldRule, text: str) -> Verdict:
 
 # --- boolean and consent -------------------------------------------------------------------------
 
-_TRUE = frozenset("true t yes y 1 on x ja j oui si sí wahr vrai".split())
-_FALSE = frozenset("false f no n 0 off nein non falsch faux".split())
+_TRUE = frozenset(["true", "t", "yes", "y", "1", "on", "x", "ja", "j", "oui", "si", "sí", "wahr", "vrai"])
+_FALSE = frozenset(["false", "f", "no", "n", "0", "off", "nein", "non", "falsch", "faux"])
 # Consent check boxes in event apps and forms also send their own words.
 _CONSENT_TRUE = _TRUE | {"agree", "agreed", "accept", "accepted", "granted", "opt-in", "opt in", "opted in"}
 _CONSENT_FALSE = _FALSE | {"disagree", "declined", "denied", "opt-out", "opt out", "opted out"}
@@ -217,7 +230,10 @@ def check_consent(field: FieldRule, text: str) -> Verdict:
             )
         return fail(catalogue.INVALID_VALUE, "is not a yes/no value (use true/false, yes/no or 1/0)")
     if not answer and field.required:
-        return fail(catalogue.MISSING_REQUIRED_FIELD, "means consent was not given, and it is required")
+        return (
+            False,
+            Failure(catalogue.MISSING_REQUIRED_FIELD, "means consent was not given, and it is required"),
+        )
     return ok(answer)
 
 
