@@ -125,7 +125,7 @@ def peer_schema() -> dict[str, Any]:
     """
     import pycountry
 
-    from bench.generate import (
+    from leadgate.demo.generator import (
         COLUMNS,
         COMPANY_SIZE_ALIASES,
         COMPANY_SIZES,
@@ -202,7 +202,7 @@ def run_naive(path: str) -> dict[str, Any]:
     import phonenumbers
     from email_validator import EmailNotValidError, validate_email
 
-    from bench.generate import (
+    from leadgate.demo.generator import (
         COMPANY_SIZE_ALIASES,
         COMPANY_SIZES,
         COUNTRY_SPELLINGS,

@@ -154,8 +154,8 @@ def render(
     results: list[SizeResult], info: dict[str, Any], started: dt.datetime, args: argparse.Namespace
 ) -> str:
     """The Markdown section, markers included."""
-    from bench.generate import BLOCK, COLUMNS, LANGUAGES, MIX, LeadKind
     from bench.run import JUDGED_FROM
+    from leadgate.demo.generator import BLOCK, COLUMNS, LANGUAGES, MIX, LeadKind
 
     clean, duplicates = MIX[LeadKind.CLEAN] / BLOCK, MIX[LeadKind.DUPLICATE] / BLOCK
     errors = 1 - clean - duplicates
@@ -172,9 +172,9 @@ def render(
         f"- **Machine:** {info['cpu']}, {info['cores']} cores{memory}; {info['system']}; {info['python']}; "
         f"load average {info['load']} when the run started (other work on the machine adds noise).",
         f"- **Libraries:** {versions}.",
-        f"- **Leads:** `bench.generate`, seed {args.seed}: {len(COLUMNS)} columns, names and companies in "
-        f"{len(LANGUAGES)} languages, {clean:.0%} clean, {errors:.0%} with one error each (every kind the "
-        f"rules check), {duplicates:.0%} duplicate emails.",
+        f"- **Leads:** `leadgate.demo.generator`, seed {args.seed}: {len(COLUMNS)} columns, names and "
+        f"companies in {len(LANGUAGES)} languages, {clean:.0%} clean, {errors:.0%} with one error each "
+        f"(every kind the rules check), {duplicates:.0%} duplicate emails.",
         "- **Rules:** `bench.rules.default_rules()`: email syntax plus free-mail and disposable domain "
         "lists, phone per country, country, state, three picklists with aliases, required fields, consent, "
         "lengths, date, URL, dedupe on email.",

@@ -1,15 +1,15 @@
-"""The default rule set for the leads of bench.generate: a typical live event source.
+"""The default rule set for the leads of leadgate.demo.generator: a typical live event source.
 
 Email required and checked against the built-in free-mail and disposable-mail lists (exclude mode); first
 and last name required (40 characters at most); company up to 80; job level, company size and industry from
 picklists with a few aliases; country required; state, phone, date and URL checked when given; consent
-required; notes up to 500; dedupe on email within the source. ``bench.generate.EXPECTED_DISPOSITION`` says
-what each kind of generated lead gets under these rules.
+required; notes up to 500; dedupe on email within the source.
+``leadgate.demo.generator.EXPECTED_DISPOSITION`` says what each kind of generated lead gets under these rules.
 """
 
 from __future__ import annotations
 
-from bench.generate import (
+from leadgate.demo.generator import (
     COMPANY_SIZE_ALIASES,
     COMPANY_SIZES,
     INDUSTRIES,
@@ -39,7 +39,7 @@ DISPOSABLE_EMAIL = DomainList("disposable_email", builtin="disposable")
 
 
 def default_rules(slug: str = "bench-event-2026") -> SourceRules:
-    """The rules of a live event source whose fields are bench.generate.COLUMNS."""
+    """The rules of a live event source whose fields are leadgate.demo.generator.COLUMNS."""
     return SourceRules(
         slug=slug,
         fields=(

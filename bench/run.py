@@ -1,7 +1,7 @@
 """``python -m bench``: the rule-engine benchmark.
 
-For each size, a CSV of generated leads (bench.generate) is written to a temporary directory (not timed),
-then each contender reads and checks it in a process of its own (bench.contenders), so each one's peak
+For each size, a CSV of generated leads (leadgate.demo.generator) is written to a temporary directory (not
+timed), then each contender reads and checks it in a process of its own (bench.contenders), so each one's peak
 memory is its own:
 
 * ``polars.read_csv`` of the file: the floor, what merely parsing the file costs;
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import report
-from bench.generate import DEFAULT_SEED, expected_dispositions, write_csv
+from leadgate.demo.generator import DEFAULT_SEED, expected_dispositions, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dns.resolver
 import pytest
 from email_validator import EmailNotValidError, validate_email
+from email_validator.syntax import validate_email_domain_name
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -108,6 +109,38 @@ def test_fast_path_agrees_with_email_validator(email: str) -> None:
     answer = emails.fast_validate(email)
     if answer is not None:  # None: not the fast path's shape, the library decides
         assert answer == library(email), email
+
+
+plain_domains = st.one_of(
+    domains,
+    st.text(alphabet="abcxnXYZ019-.", min_size=1, max_size=30),
+    st.lists(
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=70),
+        min_size=1,
+        max_size=5,
+    ).map(".".join),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(plain_domains)
+@example("EXAMPLE.COM")
+@example("mail.local")
+@example("xn--mller-kva.de")
+@example("ab--cd.com")
+@example("a--b.com")
+@example("example.c0m")
+@example("example.com1")
+@example("a" * 63 + ".com")
+@example("a" * 64 + ".com")
+@example(".".join(["a" * 63] * 3) + "." + "b" * 61)  # 253 characters
+@example(".".join(["a" * 63] * 3) + "." + "b" * 62)  # 254 characters
+def test_plain_domain_verdict_agrees_with_email_validator(domain: str) -> None:
+    verdict = emails._plain_domain_verdict(domain)
+    if verdict is None:
+        return  # not a plain domain the fast path accepts: the library decides
+    checked = validate_email_domain_name(domain)  # raises if the library disagrees
+    assert (verdict.domain, verdict.ascii_domain) == (checked["domain"], checked["ascii_domain"])
 
 
 @pytest.mark.parametrize(

@@ -198,3 +198,22 @@ def test_checks_never_raise_and_answer_a_value_or_a_failure(text: str) -> None:
         assert failure is None or failure.code in catalogue.BY_CODE
         if failure is None:
             assert clean_value is not None
+
+
+url_like = st.one_of(
+    st.text(max_size=40),
+    st.builds(
+        lambda scheme, host, rest: scheme + host + rest,
+        st.sampled_from(["", "http://", "https://", "HTTP://", "ftp://", "http:/", "//"]),
+        st.text(alphabet="abcXYZ09-._é:@[]", min_size=1, max_size=20),
+        st.sampled_from(["", "/", "/a b", "?q=http://x", "#top", ":8080/x", ":99999", "/[", "\x00"]),
+    ),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(url_like)
+def test_the_url_shortcut_agrees_with_the_full_check(text: str) -> None:
+    text = text.strip()
+    if text:
+        assert values.check_url(URL, text) == values.check_url_in_full(URL, text)

@@ -27,21 +27,36 @@ def definition() -> dict[str, Any]:
     """The demo's definition file, built from the generator's vocabulary so the two can never drift apart."""
     return {
         "picklists": [
-            {"key": "job_level", "name": "Job Level", "values": list(g.JOB_LEVELS), "aliases": g.JOB_LEVEL_ALIASES},
+            {
+                "key": "job_level",
+                "name": "Job Level",
+                "values": list(g.JOB_LEVELS),
+                "aliases": g.JOB_LEVEL_ALIASES,
+            },
             {
                 "key": "company_size",
                 "name": "Company Size",
                 "values": list(g.COMPANY_SIZES),
                 "aliases": g.COMPANY_SIZE_ALIASES,
             },
-            {"key": "industry", "name": "Industry", "values": list(g.INDUSTRIES), "aliases": g.INDUSTRY_ALIASES},
+            {
+                "key": "industry",
+                "name": "Industry",
+                "values": list(g.INDUSTRIES),
+                "aliases": g.INDUSTRY_ALIASES,
+            },
         ],
         "list_mappers": [
             {
                 "key": "job_level_to_crm",
                 "name": "Job Level → CRM",
                 "picklist": "job_level",
-                "entries": {"C-Level": "Executive", "VP": "Executive", "Director": "Director", "Manager": "Manager"},
+                "entries": {
+                    "C-Level": "Executive",
+                    "VP": "Executive",
+                    "Director": "Director",
+                    "Manager": "Manager",
+                },
             }
         ],
         "domain_lists": [
@@ -77,7 +92,12 @@ def definition() -> dict[str, Any]:
                     {"key": "company", "label": "Company", "max_length": 80},
                     {"key": "job_title", "label": "Job Title"},
                     {"key": "job_level", "label": "Job Level", "type": "picklist", "picklist": "job_level"},
-                    {"key": "company_size", "label": "Company Size", "type": "picklist", "picklist": "company_size"},
+                    {
+                        "key": "company_size",
+                        "label": "Company Size",
+                        "type": "picklist",
+                        "picklist": "company_size",
+                    },
                     {"key": "industry", "label": "Industry", "type": "picklist", "picklist": "industry"},
                     {"key": "country", "label": "Country", "type": "country", "required": True},
                     {"key": "state", "label": "State/Province", "type": "state"},

@@ -87,12 +87,14 @@ class DomainMatcher:
 
     def matches(self, domain: str) -> bool:
         """True when ``domain`` (either form, any case) is on the list."""
-        return any(self._matches_form(form) for form in domain_forms(domain))
+        return any(self.matches_normalized(form) for form in domain_forms(domain))
 
-    def _matches_form(self, form: str) -> bool:
-        if form in self._exact:
+    def matches_normalized(self, domain: str) -> bool:
+        """``matches`` for a domain already in one of its normalised forms (lower case, NFC, no trailing
+        dot), such as email-validator's ``domain`` and ``ascii_domain``: no conversion, no IDNA."""
+        if domain in self._exact:
             return True
-        return self._wildcard is not None and self._wildcard.fullmatch(form) is not None
+        return self._wildcard is not None and self._wildcard.fullmatch(domain) is not None
 
 
 def _entry_forms(entry: str) -> Iterable[str]:

@@ -15,8 +15,14 @@ import re
 import unicodedata
 from typing import NamedTuple, Protocol
 
+import email_validator
 from email_validator import EmailNotValidError, EmailSyntaxError, EmailUndeliverableError, validate_email
-from email_validator.rfc_constants import ATEXT, CASE_INSENSITIVE_MAILBOX_NAMES, EMAIL_MAX_LENGTH
+from email_validator.rfc_constants import (
+    ATEXT,
+    CASE_INSENSITIVE_MAILBOX_NAMES,
+    DOMAIN_MAX_LENGTH,
+    EMAIL_MAX_LENGTH,
+)
 from email_validator.syntax import validate_email_local_part
 
 from leadgate.rules import catalogue
@@ -60,20 +66,47 @@ def _invalid(error: Exception) -> Failure:
     return Failure(catalogue.INVALID_EMAIL, f"is not a valid email address: {_sentence(error)}")
 
 
-def _domain_verdict(domain: str) -> _Domain | Failure | None:
+# A plain ASCII host name: labels of letters, digits and inner hyphens (at most 63 characters), at least
+# two of them, the last ending with a letter (email-validator's rules for a globally deliverable domain).
+_PLAIN_DOMAIN = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?",
+    re.ASCII,
+)
+
+
+def _plain_domain_verdict(domain: str) -> _Domain | None:
+    """email-validator's verdict on a plain ASCII domain it accepts, or None (then ask the library).
+
+    For such a domain email-validator only lower-cases it (UTS-46 mapping) and rejects: more than 253
+    characters, a last label not ending in a letter, a label with "--" in third and fourth place
+    (unless Punycode, which is left to the library), and special-use names. Checked here in microseconds
+    instead of tens of them: new company domains keep arriving in every batch.
+    """
+    if len(domain) > DOMAIN_MAX_LENGTH or not _PLAIN_DOMAIN.fullmatch(domain):
+        return None
+    lower = domain.lower()
+    if not lower[-1].isalpha() or "--" in lower:  # "--" anywhere: R-LDH or Punycode, the library decides
+        return None
+    if any(lower == name or lower.endswith("." + name) for name in email_validator.SPECIAL_USE_DOMAIN_NAMES):
+        return None
+    length = len(lower)
+    return _Domain("@" + lower, lower, lower, length, length, length)
+
+
+def _library_domain_verdict(domain: str) -> _Domain | Failure | None:
     # Whether a domain is valid does not depend on the local part, so ask the library about the shortest
-    # address with this domain. If even that is too long, every address with the domain is too long.
-    verdict: _Domain | Failure | None
+    # address with this domain. If even that is too long, the reason would depend on the local part.
     try:
         checked = validate_email("a@" + domain, check_deliverability=False)
     except EmailNotValidError as error:
-        verdict = None if str(error).startswith("The email address is too long") else _invalid(error)
-    else:
-        typed, normalized = len(domain.encode("utf-8")), len(checked.domain.encode("utf-8"))
-        longest = max(typed, normalized, len(checked.ascii_domain))
-        verdict = _Domain(
-            "@" + checked.domain, checked.domain, checked.ascii_domain, typed, normalized, longest
-        )
+        return None if str(error).startswith("The email address is too long") else _invalid(error)
+    typed, normalized = len(domain.encode("utf-8")), len(checked.domain.encode("utf-8"))
+    longest = max(typed, normalized, len(checked.ascii_domain))
+    return _Domain("@" + checked.domain, checked.domain, checked.ascii_domain, typed, normalized, longest)
+
+
+def _domain_verdict(domain: str) -> _Domain | Failure | None:
+    verdict = _plain_domain_verdict(domain) or _library_domain_verdict(domain)
     if len(_DOMAINS) >= _DOMAINS_LIMIT:
         _DOMAINS.clear()
     _DOMAINS[domain] = verdict

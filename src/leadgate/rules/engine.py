@@ -423,8 +423,9 @@ def _disallowed(name: str) -> Failure:
 
 
 def _matches(matcher: DomainMatcher, valid: emails.ValidEmail) -> bool:
-    return matcher.matches(valid.ascii_domain) or (
-        valid.domain != valid.ascii_domain and matcher.matches(valid.domain)
+    # email-validator's two forms of the domain are normalised already: no need to convert them again.
+    return matcher.matches_normalized(valid.ascii_domain) or (
+        valid.domain != valid.ascii_domain and matcher.matches_normalized(valid.domain)
     )
 
 
@@ -530,7 +531,17 @@ _Checked = tuple[LeadInput, dict[str, Any], list[Problem] | None, Mapping[str, s
 
 
 class Engine:
-    """Decides leads for one source; reuse it for consecutive batches of that source."""
+    """Decides leads for one source; reuse it for consecutive batches of that source.
+
+    ``dedupe_index``: where earlier accepted leads are found (a fresh ``MemoryDedupeIndex`` when the
+    source has a dedupe rule and none is given); ``allocation_used``: leads already accepted towards the
+    source's allocation, counted up as this engine accepts more; ``resolver``: the DNS check of fields
+    with ``check_deliverability`` (email-validator's by default). ``field_checks_source`` is the
+    generated code of the field checks, for reading when debugging.
+
+    Raises ValueError for rules it cannot check (a picklist field without a picklist, an unknown
+    built-in domain list): that is a configuration error, not a lead's.
+    """
 
     def __init__(
         self,

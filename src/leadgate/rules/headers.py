@@ -16,8 +16,17 @@ _IGNORED = str.maketrans("", "", " _-\t\ufeff\u00a0")
 
 def header_key(name: str) -> str:
     """The form in which headers are compared: ``" E-Mail_Address "`` → ``"emailaddress"``."""
-    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
-    return folded.translate(_IGNORED)
+    # Normalising, case folding and dropping separators can each expose work for the others (a spacing
+    # accent decomposes to a space plus a combining mark), so repeat until nothing changes.
+    key = name
+    for _ in range(4):
+        folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", key).casefold()).translate(
+            _IGNORED
+        )
+        if folded == key:
+            break
+        key = folded
+    return key
 
 
 class FieldKeyMatcher:

@@ -206,10 +206,13 @@ def fast_parse(value: str, region: str | None) -> tuple[int, str] | None:
     """parse()'s (country code, national significant number) for a common-shaped number, or None."""
     if _FAST_SHAPE.fullmatch(value) is None:
         return None
-    digits = value.translate(_DROP_SEPARATORS)
+    return _parse_digits(value.translate(_DROP_SEPARATORS), value[0] == "+", region)
+
+
+def _parse_digits(digits: str, plus: bool, region: str | None) -> tuple[int, str] | None:
     if len(digits) < 3:
         return None
-    if value[0] == "+":
+    if plus:
         if digits[0] == "0":
             return None
         prefixes = _country_code_prefixes()
@@ -251,17 +254,36 @@ def fast_parse(value: str, region: str | None) -> tuple[int, str] | None:
     return country_code, stripped
 
 
+# Verdicts per normalised number: the same number arrives written in many ways ("+49 30 1234567",
+# "+49-30-1234567", "+49301234567"), and for these shapes the verdict depends only on the digits, on
+# whether a "+" leads, and (without one) on the default region. Bounded like the engine's memos.
+_VERDICTS: dict[tuple[str, str | None], str | bool | None] = {}
+_VERDICTS_LIMIT = 200_000
+_PLUS = "+"  # the "region" of a number with a leading "+": its own country code decides
+
+
 def fast_e164(value: str, region: str | None) -> str | bool | None:
     """The fast path's verdict: the E.164 form of a valid number, False for an invalid one, or None
     when the fast path does not know (then ask ``library_e164``)."""
-    parsed = fast_parse(value, region)
-    if parsed is None:
+    if _FAST_SHAPE.fullmatch(value) is None:
         return None
-    country_code, national = parsed
-    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[country_code]
-    if not _is_valid(country_code, regions, national):
-        return False
-    return f"+{country_code}{national}"
+    digits = value.translate(_DROP_SEPARATORS)
+    plus = value[0] == "+"
+    key = (digits, _PLUS if plus else region)
+    if key in _VERDICTS:
+        return _VERDICTS[key]
+    verdict: str | bool | None
+    parsed = _parse_digits(digits, plus, region)
+    if parsed is None:
+        verdict = None
+    else:
+        country_code, national = parsed
+        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[country_code]
+        verdict = f"+{country_code}{national}" if _is_valid(country_code, regions, national) else False
+    if len(_VERDICTS) >= _VERDICTS_LIMIT:
+        _VERDICTS.clear()
+    _VERDICTS[key] = verdict
+    return verdict
 
 
 def library_e164(value: str, region: str | None) -> str | None:

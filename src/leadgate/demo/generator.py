@@ -1,11 +1,11 @@
 """Realistic event leads, generated deterministically from a seed.
 
-Used by the rule-engine benchmark (``python -m bench``) and meant to be reused by other benchmarks, tests and
-the demo source: the same ``(n, seed)`` always gives the same leads, byte for byte, on any machine with the
+Used by the demo source (``leadgate demo``), the rule-engine benchmark (``python -m bench``) and tests. The
+same ``(n, seed)`` always gives the same leads, byte for byte, on any machine with the
 same phonenumbers metadata (phones start from its example numbers). Only phonenumbers (and pycountry, for
 the invalid_state leads) is needed: the generator does not import leadgate.
 
-    >>> from bench.generate import generate_leads, write_csv
+    >>> from leadgate.demo.generator import generate_leads, write_csv
     >>> rows = list(generate_leads(1000, seed=7))        # dicts keyed by COLUMNS, every value a str
     >>> kinds = write_csv("leads.csv", 100_000, seed=7)   # Counter of LeadKind, for expected outcomes
 
