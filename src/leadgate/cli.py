@@ -181,7 +181,7 @@ def cmd_reprocess(args: argparse.Namespace) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> None:
     _setup()
-    from leadgate.demo import build_demo
+    from leadgate.demo.services import build_demo
     from leadgate.leads.services import summary
 
     source = build_demo(leads=args.leads)

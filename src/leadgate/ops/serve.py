@@ -36,7 +36,7 @@ def serve(host: str, port: int, worker: bool = True, demo: bool = True) -> None:
 
     credentials = ensure_admin()
     if demo and credentials and not Source.objects.exists():
-        from leadgate.demo import build_demo
+        from leadgate.demo.services import build_demo
 
         print("Creating the demo source (first start)…", flush=True)
         build_demo()
