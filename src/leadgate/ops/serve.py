@@ -51,6 +51,7 @@ def serve(host: str, port: int, worker: bool = True, demo: bool = True) -> None:
         "--threads", "4",
         "--access-logfile", "-",
         "--graceful-timeout", "10",
+        "--no-control-socket",  # one fixed path per user: two leadgates on a machine would collide
     ]  # fmt: skip
     children.append(subprocess.Popen(web))  # noqa: S603 (our own interpreter and arguments)
     if worker:
