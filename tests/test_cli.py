@@ -13,6 +13,8 @@ import pytest
 from tests.conftest import SPEC_EXAMPLE
 
 ROOT = Path(__file__).resolve().parent.parent
+# The console script pip installed next to this interpreter: the very entry point users run.
+LEADGATE = str(Path(sys.executable).with_name("leadgate"))
 DOCS = ROOT / "docs" / "dispositions.md"
 
 
@@ -24,7 +26,7 @@ def leadgate(tmp_path):
 
     def run(*args, ok=True, stdin=None, extra_env=None):
         proc = subprocess.run(
-            [sys.executable, "-m", "leadgate", *args],
+            [LEADGATE, *args],
             capture_output=True,
             text=True,
             env={**env, **(extra_env or {})},
@@ -97,6 +99,9 @@ def test_demo_summary_and_leads(leadgate):
     code = reject_codes[0]
     coded = leadgate("leads", "demo-summit", "--code", code, "--json").stdout.splitlines()
     assert len(coded) == demo["dispositions"][code]
+    # nothing changed in the rules, so reprocessing the rejected leads changes nothing
+    again = json.loads(leadgate("reprocess", "demo-summit", "--json").stdout)
+    assert again["reprocessed"] == demo["status"]["rejected"] and again["changed"] == 0
     # a second run refreshes rather than doubling
     assert json.loads(leadgate("demo", "--json").stdout)["total"] == demo["total"]
 
