@@ -5,7 +5,9 @@ timed), then each contender reads and checks it in a process of its own (bench.c
 memory is its own:
 
 * ``polars.read_csv`` of the file: the floor, what merely parsing the file costs;
-* leadgate: the rule engine with bench.rules.default_rules(), one Engine for the file, 10,000 leads a batch;
+* leadgate: the rule engine's bulk path with bench.rules.default_rules(): polars reads the file and
+  ``decide_frame`` decides it column by column (what an uploaded file takes);
+* leadgate row by row: the same Engine's ``decide`` on 10,000 LeadInputs a batch (what the API takes);
 * the naive loop: csv.DictReader with email-validator, phonenumbers and picklist ``in`` checks per row;
 * Frictionless ``validate`` with the closest Table Schema: the peer (capped by ``--peer-timeout``).
 
@@ -96,7 +98,9 @@ def run_contender(args: list[str], timeout: float) -> Run:
     """Run ``python -m bench.contenders ARGS`` and read its JSON answer; kill it after ``timeout`` seconds."""
     name = args[0]
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    # This checkout's src first: the contenders measure this leadgate, not whatever else is installed.
+    paths = (str(ROOT / "src"), str(ROOT), env.get("PYTHONPATH", ""))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.contenders", *args],
         cwd=ROOT,
@@ -141,7 +145,8 @@ def bench_size(rows: int, workdir: Path, args: argparse.Namespace) -> SizeResult
     csv_path = str(path)
     plan: list[tuple[str, list[str], float]] = [
         ("polars", ["polars", csv_path, "--repeat", str(args.polars_repeat)], args.timeout),
-        ("leadgate", ["leadgate", csv_path, "--chunk-size", str(args.chunk_size)], args.timeout),
+        ("leadgate", ["leadgate", csv_path], args.timeout),
+        ("leadgate-rows", ["leadgate-rows", csv_path, "--chunk-size", str(args.chunk_size)], args.timeout),
     ]
     if not args.skip_naive:
         plan.append(("naive", ["naive", csv_path], args.timeout))
