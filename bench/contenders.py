@@ -75,11 +75,13 @@ def run_polars(path: str, repeat: int = 3) -> dict[str, Any]:
 # --- leadgate ------------------------------------------------------------------------------------------
 
 
-def run_leadgate(path: str) -> dict[str, Any]:
+def run_leadgate(path: str, frame_batch: int = 0) -> dict[str, Any]:
     """The rule engine's bulk path on the whole file: polars reads it, ``decide_frame`` decides every row.
 
-    Timed from reading the file to the disposition counts, including building the Engine (domain lists).
-    ``decide_seconds`` is the part spent deciding.
+    With ``frame_batch`` the file is streamed (``scan_csv(...).collect_batches``) and decided in frames of
+    that many rows on one Engine, so dedupe carries over and memory stays bounded however big the file;
+    with 0 the whole file is one frame. Timed from reading the file to the disposition counts, including
+    building the Engine (domain lists); ``decide_seconds`` is the part spent deciding.
     """
     import polars as pl
 
@@ -87,14 +89,23 @@ def run_leadgate(path: str) -> dict[str, Any]:
     from leadgate.rules.columnar import decide_frame
     from leadgate.rules.engine import Engine
 
-    start = time.perf_counter()
-    frame = pl.read_csv(path, infer_schema=False)
-    lead_ids = [f"LD-BENCH{number:08d}" for number in range(2, frame.height + 2)]
-    began = time.perf_counter()
-    decisions = decide_frame(Engine(default_rules()), frame, lead_ids)
-    codes = decisions.counts()
-    end = time.perf_counter()
-    return {"seconds": end - start, "decide_seconds": end - began, "rows": frame.height, "codes": codes}
+    clock = time.perf_counter
+    start = clock()
+    engine = Engine(default_rules())
+    if frame_batch:
+        frames = pl.scan_csv(path, infer_schema=False).collect_batches(chunk_size=frame_batch)
+    else:
+        frames = iter([pl.read_csv(path, infer_schema=False)])
+    codes: Counter[str] = Counter()
+    rows = 0
+    deciding = 0.0
+    for frame in frames:
+        lead_ids = [f"LD-BENCH{number:08d}" for number in range(rows + 2, rows + frame.height + 2)]
+        began = clock()
+        codes.update(decide_frame(engine, frame, lead_ids).counts())
+        deciding += clock() - began
+        rows += frame.height
+    return {"seconds": clock() - start, "decide_seconds": deciding, "rows": rows, "codes": dict(codes)}
 
 
 def run_leadgate_rows(path: str, chunk_size: int = 10_000) -> dict[str, Any]:
@@ -264,17 +275,20 @@ def run_naive(path: str) -> dict[str, Any]:
 def run_agreement(path: str, rows: int, sample: int = 20_000, chunk_size: int = 10_000) -> dict[str, Any]:
     """Compare leadgate's email and phone verdicts with email-validator's and phonenumbers' on a sample.
 
-    Every ``rows // sample``-th lead is decided by a fresh Engine (email and phone verdicts do not depend
-    on other leads). Email: leadgate says invalid iff it reports INVALID_EMAIL on the field; the library
-    iff ``validate_email(value.strip(), check_deliverability=False)`` raises. Phone, where leadgate
-    resolved the lead's country: INVALID_PHONE against ``phonenumbers.parse`` + ``is_valid_number`` with
-    that country as the region. Empty values are not compared (they are the required-field check's).
+    Every ``rows // sample``-th lead is decided by a fresh Engine on each path, row by row
+    (``Engine.decide``) and in bulk (``decide_frame``); email and phone verdicts do not depend on other
+    leads. Email: leadgate says invalid iff it reports INVALID_EMAIL on the field; the library iff
+    ``validate_email(value.strip(), check_deliverability=False)`` raises. Phone, where leadgate resolved
+    the lead's country: INVALID_PHONE against ``phonenumbers.parse`` + ``is_valid_number`` with that
+    country as the region. Empty values are not compared (they are the required-field check's).
     """
     import phonenumbers
+    import polars as pl
     from email_validator import EmailNotValidError, validate_email
 
     from bench.rules import default_rules
     from leadgate.rules import catalogue
+    from leadgate.rules.columnar import decide_frame
     from leadgate.rules.engine import Engine
     from leadgate.rules.geo import resolve_country
 
@@ -287,42 +301,58 @@ def run_agreement(path: str, rows: int, sample: int = 20_000, chunk_size: int = 
             if index % step == 0 and len(picked) < sample:
                 picked.append(lead)
             index += 1
+
+    row_decisions = []
     engine = Engine(default_rules())
-    decisions = []
     for i in range(0, len(picked), chunk_size):
-        decisions.extend(engine.decide(picked[i : i + chunk_size]))
+        row_decisions.extend(engine.decide(picked[i : i + chunk_size]))
+    columns = list(picked[0].values) if picked else []
+    frame = pl.DataFrame(
+        {c: [lead.values[c] for lead in picked] for c in columns}, schema={c: pl.String for c in columns}
+    )
+    bulk = decide_frame(Engine(default_rules()), frame, [lead.lead_id for lead in picked])
+    paths = {"row by row": row_decisions, "bulk": [bulk[i] for i in range(len(picked))]}
 
     emails = phones = 0
     disagreements: list[dict[str, Any]] = []
-    for lead, decision in zip(picked, decisions, strict=True):
-        codes = {(p.field, p.code) for p in decision.problems}
+    for i, lead in enumerate(picked):
         email = (lead.values.get("email") or "").strip()
-        if email:
-            emails += 1
-            ours = ("email", catalogue.INVALID_EMAIL) in codes
-            try:
-                validate_email(email, check_deliverability=False)
-                theirs = False
-            except EmailNotValidError:
-                theirs = True
-            if ours != theirs:
-                disagreements.append({"field": "email", "value": email, "leadgate_invalid": ours})
         phone = (lead.values.get("phone") or "").strip()
         country = resolve_country((lead.values.get("country") or "").strip())
+        email_invalid = phone_invalid = None
+        if email:
+            emails += 1
+            try:
+                validate_email(email, check_deliverability=False)
+                email_invalid = False
+            except EmailNotValidError:
+                email_invalid = True
         if phone and country is not None:
             phones += 1
-            ours = ("phone", catalogue.INVALID_PHONE) in codes
             try:
-                theirs = not phonenumbers.is_valid_number(phonenumbers.parse(phone, country.alpha2))
+                phone_invalid = not phonenumbers.is_valid_number(phonenumbers.parse(phone, country.alpha2))
             except phonenumbers.NumberParseException:
-                theirs = True
-            if ours != theirs:
+                phone_invalid = True
+        for name, decisions in paths.items():
+            codes = {(p.field, p.code) for p in decisions[i].problems}
+            if email_invalid is not None and email_invalid != (("email", catalogue.INVALID_EMAIL) in codes):
                 disagreements.append(
-                    {"field": "phone", "value": phone, "region": country.alpha2, "leadgate_invalid": ours}
+                    {"path": name, "field": "email", "value": email, "library_invalid": email_invalid}
+                )
+            if phone_invalid is not None and phone_invalid != (("phone", catalogue.INVALID_PHONE) in codes):
+                disagreements.append(
+                    {
+                        "path": name,
+                        "field": "phone",
+                        "value": phone,
+                        "region": country.alpha2 if country else None,
+                        "library_invalid": phone_invalid,
+                    }
                 )
     return {
         "seconds": time.perf_counter() - start,
         "rows": len(picked),
+        "paths": list(paths),
         "emails_compared": emails,
         "phones_compared": phones,
         "disagreements": len(disagreements),
@@ -337,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("csv")
     parser.add_argument("--chunk-size", type=int, default=10_000)
+    parser.add_argument(
+        "--frame-batch", type=int, default=0, help="leadgate: rows a frame (0: the whole file)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="polars: reads to take the best of")
     parser.add_argument("--rows", type=int, default=0, help="agreement: rows in the file")
     parser.add_argument("--sample", type=int, default=20_000, help="agreement: leads to compare")
@@ -345,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.contender == "polars":
         result = run_polars(args.csv, args.repeat)
     elif args.contender == "leadgate":
-        result = run_leadgate(args.csv)
+        result = run_leadgate(args.csv, args.frame_batch)
     elif args.contender == "leadgate-rows":
         result = run_leadgate_rows(args.csv, args.chunk_size)
     elif args.contender == "frictionless":

@@ -145,7 +145,7 @@ def bench_size(rows: int, workdir: Path, args: argparse.Namespace) -> SizeResult
     csv_path = str(path)
     plan: list[tuple[str, list[str], float]] = [
         ("polars", ["polars", csv_path, "--repeat", str(args.polars_repeat)], args.timeout),
-        ("leadgate", ["leadgate", csv_path], args.timeout),
+        ("leadgate", ["leadgate", csv_path, "--frame-batch", str(args.frame_batch)], args.timeout),
         ("leadgate-rows", ["leadgate-rows", csv_path, "--chunk-size", str(args.chunk_size)], args.timeout),
     ]
     if not args.skip_naive:
@@ -232,6 +232,18 @@ def judge(result: SizeResult) -> list[Check]:
             leadgate.ok and off <= MAX_OFF_LABEL * result.rows,
         )
     )
+    rows_path = result.runs.get("leadgate-rows")
+    if rows_path is not None:
+        row_codes: Counter[str] = Counter(rows_path.details.get("codes", {}))
+        differ = sum(abs(codes[c] - row_codes[c]) for c in set(codes) | set(row_codes)) // 2
+        checks.append(
+            Check(
+                "bulk path vs row-by-row path: leads with another disposition (lower bound)",
+                "0",
+                f"{differ:,}" if rows_path.ok else "row-by-row path failed",
+                leadgate.ok and rows_path.ok and differ == 0,
+            )
+        )
     agreement = result.agreement
     if agreement is not None:
         disagreements = agreement.details.get("disagreements")
@@ -278,6 +290,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="seconds any other contender may take (default: %(default)s)",
     )
     parser.add_argument("--chunk-size", type=int, default=10_000, help="leads per Engine.decide call")
+    parser.add_argument(
+        "--frame-batch",
+        type=int,
+        default=0,
+        help="bulk path: decide the file in streamed frames of this many rows (default 0: one frame)",
+    )
     parser.add_argument("--polars-repeat", type=int, default=3, help="polars reads to take the best of")
     parser.add_argument("--sample", type=int, default=20_000, help="leads in the agreement check")
     parser.add_argument(

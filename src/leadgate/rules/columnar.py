@@ -41,6 +41,7 @@ _ATEXT = "".join(
 _ASCII_ADDRESS = rf"(?s)^([a-zA-Z0-9{_ATEXT}]+(?:\.[a-zA-Z0-9{_ATEXT}]+)*)@(.+)$"
 
 _BIG = 1 << 20  # the rank of "no problem"
+_SETTLE_PART = 50_000  # leads settled (deduped) at a time
 _CODE_OF_RANK = {rank: code for code, rank in catalogue.ORDER.items()}
 _FAILED_RANK = catalogue.ORDER[catalogue.FAILED_PROCESSING_ERROR]
 _ACCEPT_RANK = catalogue.ORDER[catalogue.ACCEPT_LEAD]
@@ -283,15 +284,23 @@ def _decide_frame(engine: Engine, frame: pl.DataFrame, lead_ids: Sequence[str]) 
     cols: list[_Column] = columns  # type: ignore[assignment]
 
     # Per row: the first problem's rank (over the fields, lead-level checks too) and whether a check raised.
-    ranks: list[pl.Series] = []
-    raised: list[pl.Series] = []
+    # Per row: the first problem's rank (over the fields, lead-level checks too) and whether a check raised,
+    # folded in one column at a time so that only two row-long series are ever held.
+    rank = pl.repeat(_BIG, n, dtype=pl.Int64, eager=True)
+    failed = pl.repeat(False, n, dtype=pl.Boolean, eager=True)
+
+    def fold(c: _Column, outcomes: list[Any], rank_of: Any) -> None:
+        nonlocal rank, failed
+        ranks = c.per_row([rank_of(r) for r in outcomes], pl.Int64, _BIG)
+        rank = pl.select(pl.min_horizontal(rank, ranks)).to_series()
+        raised = [r.__class__ is _Raised for r in outcomes]
+        if any(raised):
+            failed = failed | c.per_row(raised, pl.Boolean, False)
+
     for c in cols:
-        ranks.append(
-            c.per_row([_rank(r[1]) if r.__class__ is tuple else _BIG for r in c.results], pl.Int64, _BIG)
-        )
-        raised.append(c.per_row([r.__class__ is _Raised for r in c.results], pl.Boolean, False))
+        fold(c, c.results, lambda r: _rank(r[1]) if r.__class__ is tuple else _BIG)
     if engine._not_live is not None:
-        ranks.append(pl.repeat(catalogue.ORDER[engine._not_live.code], n, dtype=pl.Int64, eager=True))
+        rank = rank.clip(upper_bound=catalogue.ORDER[engine._not_live.code])
     if engine._has_suppression:  # per distinct clean email, as the engine asks it per lead
         by_key = {c.key: c for c in cols}
         for key in engine._email_fields:
@@ -302,19 +311,7 @@ def _decide_frame(engine: Engine, frame: pl.DataFrame, lead_ids: Sequence[str]) 
                     found.append(engine._suppression(key, r[0]) if r.__class__ is tuple and r[0] else None)
                 except Exception as error:
                     found.append(_Raised(error))
-            ranks.append(
-                c.per_row([_rank((s,)) if isinstance(s, Problem) else _BIG for s in found], pl.Int64, _BIG)
-            )
-            raised.append(c.per_row([s.__class__ is _Raised for s in found], pl.Boolean, False))
-    table = pl.DataFrame(
-        {f"r{i}": s for i, s in enumerate(ranks)} | {f"x{i}": s for i, s in enumerate(raised)}
-    )
-    summary = table.select(
-        rank=pl.min_horizontal([f"r{i}" for i in range(len(ranks))]),
-        failed=pl.any_horizontal([f"x{i}" for i in range(len(raised))]) if raised else pl.lit(False),
-    )
-    rank = summary["rank"]
-    failed = summary["failed"]
+            fold(c, found, lambda s: _rank((s,)) if isinstance(s, Problem) else _BIG)
     clean_mask = (rank == _BIG) & ~failed
 
     extra = _dedupe_and_allocate(engine, cols, lead_ids, clean_mask)
@@ -350,20 +347,28 @@ def _dedupe_and_allocate(
         results = c.results
         return [results[i][0] if i is not None else f for i, f in zip(ids, fast, strict=True)]
 
-    keys_of: list[tuple[str, ...]] = [()] * len(rows)
-    if engine.rules.dedupe is not None and engine._dedupe_kind is not None:
-        emails = clean_values(engine._email_key)
-        phones = clean_values(engine._phone_key)
-        keys_of = [
-            engine._index_keys(email.lower() if email else email, phone)
-            for email, phone in zip(emails, phones, strict=True)
-        ]
-    pending: list[engine_module._Checked] = [
-        (LeadInput(lead_ids[row], {}), {}, None, engine_module._NO_KEYS, keys)
-        for row, keys in zip(rows, keys_of, strict=True)
-    ]
-    verdicts = engine._settle(pending)
-    return {row: v for row, v in zip(rows, verdicts, strict=True) if v is not None}
+    # Settled in parts, sharing what was taken, so the pending leads never all exist at once.
+    dedupe = engine.rules.dedupe is not None and engine._dedupe_kind is not None
+    emails = clean_values(engine._email_key) if dedupe else None
+    phones = clean_values(engine._phone_key) if dedupe else None
+    no_keys: tuple[str, ...] = ()
+    unused_clean: dict[str, Any] = {}  # the settle step reads only the lead and its keys
+    taken: dict[str, str] = {}
+    verdicts: dict[int, list[Problem] | Exception] = {}
+    for start in range(0, len(rows), _SETTLE_PART):
+        part = rows[start : start + _SETTLE_PART]
+        pending: list[engine_module._Checked] = []
+        for i, row in enumerate(part, start):
+            keys = no_keys
+            if emails is not None and phones is not None:
+                email = emails[i]
+                keys = engine._index_keys(email.lower() if email else email, phones[i])
+            lead = LeadInput(lead_ids[row], engine_module._EMPTY_CLEAN)
+            pending.append((lead, unused_clean, None, engine_module._NO_KEYS, keys))
+        for row, verdict in zip(part, engine._settle(pending, taken), strict=True):
+            if verdict is not None:
+                verdicts[row] = verdict
+    return verdicts
 
 
 __all__ = ["PY_WHITESPACE", "FrameDecisions", "decide_frame"]

@@ -712,11 +712,14 @@ class Engine:
                 append(_failed(lead, error))
         return decisions
 
-    def _settle(self, pending: Sequence[_Checked]) -> list[list[Problem] | Exception | None]:
+    def _settle(
+        self, pending: Sequence[_Checked], taken: dict[str, str] | None = None
+    ) -> list[list[Problem] | Exception | None]:
         """Dedupe and allocation, in order, for leads that passed every other check.
 
         Per lead: None when it is accepted (its keys join the index, the allocation counts it), else the
-        problems that reject it, or the error that fails it.
+        problems that reject it, or the error that fails it. ``taken`` carries the keys of the leads accepted
+        so far when one batch is settled in parts.
         """
         index = self.dedupe_index if self.rules.dedupe is not None else None
         # One look-up for the whole batch: a database-backed index answers it in one query.
@@ -728,7 +731,8 @@ class Engine:
             except Exception:
                 originals = None  # then each lead looks itself up, and only a failing look-up fails a lead
         allocation = self.rules.allocation
-        taken: dict[str, str] = {}  # key → lead_id of a lead accepted earlier in this batch
+        if taken is None:
+            taken = {}  # key → lead_id of a lead accepted earlier in this batch
         verdicts: list[list[Problem] | Exception | None] = []
         for lead, _clean, _problems, _dedupe_keys, keys in pending:
             try:
