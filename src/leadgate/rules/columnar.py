@@ -352,19 +352,17 @@ def _dedupe_and_allocate(
     emails = clean_values(engine._email_key) if dedupe else None
     phones = clean_values(engine._phone_key) if dedupe else None
     no_keys: tuple[str, ...] = ()
-    unused_clean: dict[str, Any] = {}  # the settle step reads only the lead and its keys
     taken: dict[str, str] = {}
     verdicts: dict[int, list[Problem] | Exception] = {}
     for start in range(0, len(rows), _SETTLE_PART):
         part = rows[start : start + _SETTLE_PART]
-        pending: list[engine_module._Checked] = []
+        pending: list[tuple[str, tuple[str, ...]]] = []
         for i, row in enumerate(part, start):
             keys = no_keys
             if emails is not None and phones is not None:
                 email = emails[i]
                 keys = engine._index_keys(email.lower() if email else email, phones[i])
-            lead = LeadInput(lead_ids[row], engine_module._EMPTY_CLEAN)
-            pending.append((lead, unused_clean, None, engine_module._NO_KEYS, keys))
+            pending.append((lead_ids[row], keys))
         for row, verdict in zip(part, engine._settle(pending, taken), strict=True):
             if verdict is not None:
                 verdicts[row] = verdict

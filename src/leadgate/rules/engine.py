@@ -688,8 +688,12 @@ class Engine:
 
     def _finish(self, checked: list[_Checked | Decision]) -> list[Decision]:
         """Dedupe and allocation for the leads without problems (``_settle``); then the decisions."""
-        pending = [item for item in checked if item.__class__ is tuple and item[2] is None]
-        verdicts = iter(self._settle(pending))  # type: ignore[arg-type]
+        pending = [
+            (item[0].lead_id, item[4])  # type: ignore[index]
+            for item in checked
+            if item.__class__ is tuple and item[2] is None  # type: ignore[index]
+        ]
+        verdicts = iter(self._settle(pending))
         decisions: list[Decision] = []
         append = decisions.append
         for item in checked:
@@ -713,9 +717,9 @@ class Engine:
         return decisions
 
     def _settle(
-        self, pending: Sequence[_Checked], taken: dict[str, str] | None = None
+        self, pending: Sequence[tuple[str, tuple[str, ...]]], taken: dict[str, str] | None = None
     ) -> list[list[Problem] | Exception | None]:
-        """Dedupe and allocation, in order, for leads that passed every other check.
+        """Dedupe and allocation, in order, for leads that passed every other check: (lead_id, index keys).
 
         Per lead: None when it is accepted (its keys join the index, the allocation counts it), else the
         problems that reject it, or the error that fails it. ``taken`` carries the keys of the leads accepted
@@ -725,7 +729,7 @@ class Engine:
         # One look-up for the whole batch: a database-backed index answers it in one query.
         originals: Mapping[str, str] | None = {}
         if index is not None:
-            wanted = [key for item in pending for key in item[4]]
+            wanted = [key for _lead_id, keys in pending for key in keys]
             try:
                 originals = index.find(wanted) if wanted else {}
             except Exception:
@@ -734,20 +738,19 @@ class Engine:
         if taken is None:
             taken = {}  # key → lead_id of a lead accepted earlier in this batch
         verdicts: list[list[Problem] | Exception | None] = []
-        for lead, _clean, _problems, _dedupe_keys, keys in pending:
+        for lead_id, keys in pending:
             try:
                 problems = None
                 if keys:
                     found = originals if originals is not None else index.find(keys)  # type: ignore[union-attr]
                     for key in keys:
                         if key in found or key in taken:
-                            problems = self._duplicate(lead, keys, found, taken)
+                            problems = self._duplicate(lead_id, keys, found, taken)
                             break
                 if problems is None and allocation is not None and self.allocation_used >= allocation:
                     what = f"The source's allocation of {allocation} leads is reached"
                     problems = [Problem(catalogue.ALLOCATION_REACHED, None, None, what)]
                 if problems is None:
-                    lead_id = lead.lead_id
                     for key in keys:
                         taken.setdefault(key, lead_id)
                         index.add(key, lead_id)  # type: ignore[union-attr]
@@ -758,14 +761,14 @@ class Engine:
         return verdicts
 
     def _duplicate(
-        self, lead: LeadInput, keys: tuple[str, ...], found: Mapping[str, str], taken: Mapping[str, str]
+        self, lead_id: str, keys: tuple[str, ...], found: Mapping[str, str], taken: Mapping[str, str]
     ) -> list[Problem] | None:
         """The duplicate problem if a key belongs to another lead (the index first: it is older)."""
         for key in keys:
             original = found.get(key)
-            if original is None or original == lead.lead_id:
+            if original is None or original == lead_id:
                 original = taken.get(key)
-            if original is None or original == lead.lead_id:
+            if original is None or original == lead_id:
                 continue
             kind, _, value = key.partition(":")
             if kind == "email+phone":
