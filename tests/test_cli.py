@@ -136,6 +136,15 @@ def test_bad_configuration_is_one_line(leadgate):
     assert leadgate("check", "--json").returncode == 0
 
 
+def test_an_unreachable_database_is_one_line(leadgate):
+    proc = leadgate(
+        "summary", "x", ok=False, extra_env={"LEADGATE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("leadgate: cannot use the database: connection failed")
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
 def test_dispositions_and_the_generated_docs_page_agree(leadgate):
     listed = json.loads(leadgate("dispositions", "--json").stdout)
     assert listed[0]["code"] == "ACCEPT_LEAD"

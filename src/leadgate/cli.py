@@ -354,10 +354,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:
+        from django.db import OperationalError
+
         from leadgate.lib.env import ConfigError
 
         if isinstance(exc, ConfigError):
             _fail(args, CLIError(str(exc), code="bad_configuration"))
+        if isinstance(exc, OperationalError):
+            # The database is down or unreachable: say so in one line, not with a stack trace.
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            _fail(args, CLIError(f"cannot use the database: {first}", code="database_unavailable"))
         raise
 
 
