@@ -772,21 +772,10 @@ def apply_definition(text: str, *, dry_run: bool = False) -> ApplyResult:
 
 # --- export -------------------------------------------------------------------------------------------------
 
+# What `apply` fills in for a field that says nothing, read by the same reader that applies it, so the two
+# can never disagree. key, label and type are always written; pii's default depends on the type.
 _FIELD_DEFAULTS: dict[str, Any] = {
-    "required": False,
-    "aliases": [],
-    "default": "",
-    "max_length": None,
-    "min": None,
-    "max": None,
-    "integer": False,
-    "picklist": "",
-    "allowed_values": None,
-    "separator": ";",
-    "mode": "all",
-    "domain_lists": [],
-    "check_deliverability": False,
-    "country_format": "name",
+    k: v for k, v in _read_field({"key": "x"}, "", []).items() if k not in ("key", "label", "type", "pii")
 }
 
 
