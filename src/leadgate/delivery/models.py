@@ -49,3 +49,36 @@ class DestinationMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_field or repr(self.value)} → {self.to}"
+
+
+class StatusCallback(models.Model):
+    """One status change of a lead, waiting to be posted to its source's callback URL (or posted).
+
+    Written in the transaction that changed the lead, so no change is lost; the payload is the change as it
+    was, so a late retry never reports a newer status under an older timestamp.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        RETRYING = "retrying"
+        DELIVERED = "delivered"
+        DEAD = "dead"
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="status_callbacks")
+    url = models.URLField(max_length=500)
+    message_id = models.CharField(max_length=40, unique=True)  # the `webhook-id` header
+    payload = models.JSONField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="callback_due")]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.state}"

@@ -31,6 +31,8 @@ class Lead(models.Model):
     values = models.JSONField(default=dict, blank=True)  # as last submitted: what a re-upload re-validates
     clean = models.JSONField(default=dict, blank=True)  # standardised: what gets delivered
     received_via = models.CharField(max_length=12, choices=ReceivedVia.choices, default=ReceivedVia.API)
+    # The sender's own id for this lead (API `external_id`): a retry that repeats it creates nothing new.
+    external_id = models.CharField(max_length=200, blank=True, default="")
     # Dedupe keys as the engine normalised them; indexed so a lookup never scans the leads.
     email_key = models.CharField(max_length=320, blank=True, default="", db_index=True)
     phone_key = models.CharField(max_length=32, blank=True, default="", db_index=True)
@@ -45,6 +47,13 @@ class Lead(models.Model):
             models.Index(fields=["source", "status"], name="lead_source_status"),
             models.Index(fields=["source", "disposition_code"], name="lead_source_code"),
             models.Index(fields=["source", "submitted_at"], name="lead_source_submitted"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="unique_source_external_id",
+            )
         ]
 
     def __str__(self) -> str:
@@ -78,3 +87,24 @@ class LeadEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_id} {self.kind} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class IdempotencyRecord(models.Model):
+    """The answer to a request made with an ``Idempotency-Key``, so a retry gets it again and creates nothing.
+
+    Written in the same transaction as the leads it created; kept at least a day (the worker purges older
+    ones).
+    """
+
+    api_key = models.ForeignKey("accounts.ApiKey", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_digest = models.CharField(max_length=64)  # the same key with another body is refused
+    status_code = models.PositiveSmallIntegerField(default=201)
+    response = models.JSONField(default=list)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["api_key", "key"], name="unique_idempotency_key")]
+
+    def __str__(self) -> str:
+        return self.key

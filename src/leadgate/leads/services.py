@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from leadgate.accounts.models import User
 from leadgate.lib.ids import new_lead_id
-from leadgate.rules.catalogue import FAILED_PROCESSING_ERROR, SOURCE_NOT_LIVE, Status
+from leadgate.rules.catalogue import FAILED_PROCESSING_ERROR, MANUAL, SOURCE_NOT_LIVE, Status
 from leadgate.rules.definitions import SourceRules
 from leadgate.rules.engine import Engine
 from leadgate.rules.headers import FieldKeyMatcher
@@ -167,12 +167,16 @@ def process_leads(
     received_via: str = ReceivedVia.API,
     actor: Actor = SYSTEM,
     submitted_at: dt.datetime | None = None,
+    external_ids: Sequence[str] | None = None,
 ) -> list[Lead]:
     """Store and decide new leads; returns them in submission order.
 
     ``submissions`` are dicts keyed by field key, label or alias. Unknown keys are kept in the history
-    event's note rather than dropped silently.
+    event's note rather than dropped silently. ``external_ids`` (one per submission, "" for none) are the
+    sender's own ids; the database refuses a second lead with the same one in a source (IntegrityError).
     """
+    from leadgate.delivery.callbacks import queue_status_callbacks
+
     rules = compile_source(source)
     matcher = FieldKeyMatcher(rules.fields)
     leads: list[Lead] = []
@@ -191,6 +195,7 @@ def process_leads(
                         source=source,
                         values=_jsonable(values),
                         received_via=received_via,
+                        external_id=external_ids[len(leads) + len(new)] if external_ids else "",
                         submitted_at=submitted_at or now,
                     )
                 )
@@ -203,6 +208,7 @@ def process_leads(
                 _event(lead, LeadEvent.Kind.RECEIVED, actor, now, ("", ""), note=note)
                 for lead, note in zip(new, notes, strict=True)
             )
+            queue_status_callbacks(source, new, now)
             leads.extend(new)
     return leads
 
@@ -221,6 +227,8 @@ def reprocess_leads(
     lead's history. A lead that was rejected because the source was not live is checked for that again; any
     other lead was received while the source was live and is re-validated even after the source closed.
     """
+    from leadgate.delivery.callbacks import queue_status_callbacks
+
     rules = compile_source(source)
     outcome = Outcome()
     edits = edits or {}
@@ -230,7 +238,12 @@ def reprocess_leads(
             _lock(source)
             now = timezone.now()
             by_id = {lead.lead_id: lead for lead in Lead.objects.filter(source=source, lead_id__in=batch_ids)}
-            batch = [by_id[i] for i in batch_ids if i in by_id]
+            # A reviewer's rejection stands until someone edits the lead: new rules do not overrule it.
+            batch = [
+                by_id[i]
+                for i in batch_ids
+                if i in by_id and (by_id[i].disposition_code != MANUAL or i in edits)
+            ]
             engine = _engine(source, rules, exclude_ids=[lead.pk for lead in batch])
             befores, changes = [], []
             for lead in batch:
@@ -248,7 +261,7 @@ def reprocess_leads(
                     for lead in batch
                 ],
             )
-            events = []
+            events, moved = [], []
             for lead, decision, before, changed_values in zip(
                 batch, decisions, befores, changes, strict=True
             ):
@@ -259,23 +272,62 @@ def reprocess_leads(
                 kind = LeadEvent.Kind.EDITED if changed_values else LeadEvent.Kind.REPROCESSED
                 events.append(_event(lead, kind, actor, now, before[:2], changes=changed_values, note=note))
                 outcome.count(lead, changed)
-            Lead.objects.bulk_update(
-                batch,
-                [
-                    "values",
-                    "status",
-                    "disposition_code",
-                    "custom_reason",
-                    "problems",
-                    "clean",
-                    "email_key",
-                    "phone_key",
-                    "processed_at",
-                    "updated_at",
-                    "first_accepted_at",
-                ],
-            )
+                if (lead.status, lead.disposition_code) != before[:2]:
+                    moved.append(lead)
+            Lead.objects.bulk_update(batch, _DECIDED_FIELDS)
             LeadEvent.objects.bulk_create(events)
+            queue_status_callbacks(source, moved, now)
+    return outcome
+
+
+_DECIDED_FIELDS = [
+    "values",
+    "status",
+    "disposition_code",
+    "custom_reason",
+    "problems",
+    "clean",
+    "email_key",
+    "phone_key",
+    "processed_at",
+    "updated_at",
+    "first_accepted_at",
+]
+
+
+def reject_leads(source: Source, lead_ids: Iterable[str], reason: str, *, actor: Actor = SYSTEM) -> Outcome:
+    """A reviewer rejects leads by hand (``REJECT_LEAD_MANUAL``); the reason becomes the custom reason."""
+    from leadgate.delivery.callbacks import queue_status_callbacks
+
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("a reason is required to reject leads by hand")
+    outcome = Outcome()
+    ids = list(dict.fromkeys(lead_ids))
+    for batch_ids in _chunks(ids, settings.LEADGATE_PROCESS_BATCH_SIZE):
+        with transaction.atomic():
+            _lock(source)
+            now = timezone.now()
+            batch = list(Lead.objects.filter(source=source, lead_id__in=batch_ids))
+            events = []
+            for lead in batch:
+                before = (lead.status, lead.disposition_code)
+                changed = before != (Status.REJECTED.value, MANUAL) or lead.custom_reason != reason
+                lead.status, lead.disposition_code, lead.custom_reason = Status.REJECTED.value, MANUAL, reason
+                lead.updated_at = now
+                events.append(_event(lead, LeadEvent.Kind.REJECTED, actor, now, before, note=reason))
+                outcome.count(lead, changed)
+            Lead.objects.bulk_update(batch, ["status", "disposition_code", "custom_reason", "updated_at"])
+            LeadEvent.objects.bulk_create(events)
+            queue_status_callbacks(
+                source,
+                [
+                    lead
+                    for lead, e in zip(batch, events, strict=True)
+                    if e.status_before != e.status_after or e.code_before != e.code_after
+                ],
+                now,
+            )
     return outcome
 
 

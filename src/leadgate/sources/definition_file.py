@@ -24,6 +24,7 @@ import yaml
 from django.db import transaction
 
 from leadgate.delivery.models import Destination, DestinationMapping
+from leadgate.lib.tokens import new_webhook_secret
 from leadgate.rules import definitions as d
 from leadgate.rules.picklists import PicklistMatcher
 from leadgate.rules.picklists import validate as validate_picklist
@@ -51,6 +52,7 @@ _KIND_NAME = {
 }
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_HTTP_URL_RE = re.compile(r"^https?://[^\s/]+\S*$", re.IGNORECASE)
 
 
 class DefinitionError(Exception):
@@ -338,6 +340,8 @@ _SOURCE_KEYS = {
     "dedupe",
     "allocation",
     "review",
+    "form",
+    "callback_url",
     "suppression_lists",
     "destinations",
     "fields",
@@ -379,6 +383,10 @@ def _read_source(raw: object, path: str, errors: list[str]) -> dict[str, Any]:
         "dedupe": dedupe,
         "allocation": r.int("allocation"),
         "review": r.bool("review"),
+        "form": r.bool("form"),
+        "callback_url": r.str(
+            "callback_url", pattern=_HTTP_URL_RE, hint="must be an http:// or https:// URL"
+        ),
         "suppression_lists": sorted(r.str_list("suppression_lists")),
         "destinations": sorted(r.str_list("destinations")),
         "fields": fields,
@@ -606,6 +614,8 @@ def _dump_source(s: Source) -> dict[str, Any]:
         ),
         "allocation": s.allocation,
         "review": s.review,
+        "form": s.form_enabled,
+        "callback_url": s.callback_url,
         "suppression_lists": sorted(x.key for x in s.suppression_lists.all()),
         "destinations": sorted(x.key for x in s.destinations.all()),
         "fields": [_dump_field(f) for f in s.fields.all()],
@@ -701,8 +711,11 @@ def _write_destination(item: dict[str, Any], obj: Destination | None) -> None:
 
 def _write_source(item: dict[str, Any], obj: Source | None) -> None:
     s = obj or Source(slug=item["slug"])
-    for attr in ("name", "kind", "status", "timezone", "allocation", "review"):
+    for attr in ("name", "kind", "status", "timezone", "allocation", "review", "callback_url"):
         setattr(s, attr, item[attr])
+    s.form_enabled = item["form"]
+    if s.callback_url and not s.callback_secret:
+        s.callback_secret = new_webhook_secret()  # secrets never come from the file
     s.starts_on = dt.date.fromisoformat(item["starts_on"]) if item["starts_on"] else None
     s.ends_on = dt.date.fromisoformat(item["ends_on"]) if item["ends_on"] else None
     dedupe = item["dedupe"] or {"key": "", "scope": "source", "lookback_days": None}

@@ -151,6 +151,10 @@ class Source(models.Model):
     dedupe_lookback_days = models.PositiveIntegerField(null=True, blank=True)
     allocation = models.PositiveIntegerField(null=True, blank=True, help_text="Lead cap; empty for none.")
     review = models.BooleanField(default=False, help_text="Accepted leads wait In Review until approved.")
+    form_enabled = models.BooleanField(default=False, help_text="Serve the hosted capture form at /f/<slug>.")
+    # Status callbacks: every status change of a lead is posted here, signed with the secret (whsec_…).
+    callback_url = models.URLField(max_length=500, blank=True, default="")
+    callback_secret = models.CharField(max_length=100, blank=True, default="")
     suppression_lists = models.ManyToManyField(SuppressionList, blank=True, related_name="sources")
     destinations = models.ManyToManyField("delivery.Destination", blank=True, related_name="sources")
     created_at = models.DateTimeField(auto_now_add=True)
