@@ -20,11 +20,10 @@ from django.utils import timezone
 from leadgate.accounts.models import User
 from leadgate.lib.ids import new_lead_id
 from leadgate.rules.catalogue import FAILED_PROCESSING_ERROR, MANUAL, SOURCE_NOT_LIVE, Status
-from leadgate.rules.definitions import SourceRules
 from leadgate.rules.engine import Engine
 from leadgate.rules.headers import FieldKeyMatcher
 from leadgate.rules.outcome import Decision, LeadInput
-from leadgate.sources.compile import compile_source
+from leadgate.sources.compile import CompiledSource, compiled_source
 from leadgate.sources.models import Source
 
 from .dedupe import ORIGINAL_STATUSES, StoredDedupeIndex
@@ -104,8 +103,9 @@ def _decide(engine: Engine, inputs: Sequence[LeadInput]) -> list[Decision]:
     return decisions
 
 
-def _engine(source: Source, rules: SourceRules, exclude_ids: Iterable[int] = ()) -> Engine:
+def _engine(source: Source, compiled: CompiledSource, exclude_ids: Iterable[int] = ()) -> Engine:
     """An engine for one batch, counting the source's allocation as it stands inside this transaction."""
+    rules = compiled.rules
     used = 0
     if rules.allocation is not None:
         used = (
@@ -114,7 +114,7 @@ def _engine(source: Source, rules: SourceRules, exclude_ids: Iterable[int] = ())
             .count()
         )
     index = StoredDedupeIndex(source, rules.dedupe) if rules.dedupe else None
-    return Engine(rules, dedupe_index=index, allocation_used=used)
+    return compiled.engine.for_batch(dedupe_index=index, allocation_used=used)
 
 
 def _lock(source: Source) -> None:
@@ -177,14 +177,14 @@ def process_leads(
     """
     from leadgate.delivery.callbacks import queue_status_callbacks
 
-    rules = compile_source(source)
-    matcher = FieldKeyMatcher(rules.fields)
     leads: list[Lead] = []
     for batch in _chunks(submissions, settings.LEADGATE_PROCESS_BATCH_SIZE):
         with transaction.atomic():
             _lock(source)
             now = timezone.now()
-            engine = _engine(source, rules)
+            compiled = compiled_source(source)
+            matcher = compiled.matcher
+            engine = _engine(source, compiled)
             new: list[Lead] = []
             notes: list[str] = []
             for raw in batch:
@@ -229,7 +229,6 @@ def reprocess_leads(
     """
     from leadgate.delivery.callbacks import queue_status_callbacks
 
-    rules = compile_source(source)
     outcome = Outcome()
     edits = edits or {}
     ids = list(dict.fromkeys(lead_ids))
@@ -244,7 +243,7 @@ def reprocess_leads(
                 for i in batch_ids
                 if i in by_id and (by_id[i].disposition_code != MANUAL or i in edits)
             ]
-            engine = _engine(source, rules, exclude_ids=[lead.pk for lead in batch])
+            engine = _engine(source, compiled_source(source), exclude_ids=[lead.pk for lead in batch])
             befores, changes = [], []
             for lead in batch:
                 befores.append((lead.status, lead.disposition_code, lead.custom_reason))

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
+
 from leadgate.rules import definitions as d
-from leadgate.sources.models import DomainList, Field, Picklist, Source, SuppressionList
+from leadgate.rules.engine import Engine
+from leadgate.rules.headers import FieldKeyMatcher
+from leadgate.sources.models import DomainList, Field, Picklist, RulesVersion, Source, SuppressionList
 
 
 def compile_picklist(picklist: Picklist) -> d.Picklist:
@@ -82,3 +87,43 @@ def compile_source(source: Source) -> d.SourceRules:
         allocation=source.allocation,
         suppression_lists=tuple(compile_suppression_list(s) for s in source.suppression_lists.all()),
     )
+
+
+@dataclass(frozen=True)
+class CompiledSource:
+    """A source's rules with what is built from them: the engine and the matcher of submitted keys."""
+
+    version: tuple[object, ...]
+    rules: d.SourceRules
+    engine: Engine
+    matcher: FieldKeyMatcher
+
+
+_compiled: dict[int, CompiledSource] = {}
+_compiled_lock = threading.Lock()
+
+
+def compiled_source(source: Source) -> CompiledSource:
+    """The source's rules, an engine and a key matcher, compiled once per change of configuration.
+
+    Take ``.engine.for_batch(...)`` before deciding: the cached engine is shared by the process's threads.
+    Call inside the transaction that decides, so the version read matches the rules the batch sees.
+    """
+    # The source's own columns are on the instance already; they count too, for changes made with
+    # QuerySet.update(), which sends no signal.
+    version = (
+        RulesVersion.current(),
+        source.status,
+        source.allocation,
+        source.dedupe_key,
+        source.dedupe_scope,
+        source.dedupe_lookback_days,
+    )
+    cached = _compiled.get(source.pk)
+    if cached is not None and cached.version == version:
+        return cached
+    rules = compile_source(source)
+    compiled = CompiledSource(version, rules, Engine(rules), FieldKeyMatcher(rules.fields))
+    with _compiled_lock:
+        _compiled[source.pk] = compiled
+    return compiled

@@ -37,6 +37,7 @@ from leadgate.sources.models import (
     Picklist,
     PicklistAlias,
     PicklistValue,
+    RulesVersion,
     Source,
     SuppressionList,
 )
@@ -778,6 +779,8 @@ def apply_definition(text: str, *, dry_run: bool = False) -> ApplyResult:
                 else:
                     result.updated.append(label)
                 _WRITERS[kind](item, obj)
+        if result.created or result.updated:
+            RulesVersion.bump()  # the writers use bulk operations, which send no signals
         if dry_run:
             transaction.set_rollback(True)
     return result

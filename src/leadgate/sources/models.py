@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -219,3 +221,27 @@ class FieldDomainList(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field} {self.mode} {self.domain_list}"
+
+
+class RulesVersion(models.Model):
+    """A token replaced by every change to the configuration that leads are checked against.
+
+    Processes keep compiled rules in memory (compiling a source takes ~25 queries); they compare this
+    token, one cheap query, to know when to compile again. It is random rather than a counter so that a
+    rolled-back change can never bring an old value back.
+    """
+
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.version)
+
+    @classmethod
+    def current(cls) -> int:
+        return cls.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+
+    @classmethod
+    def bump(cls) -> None:
+        token = secrets.randbits(62)
+        if not cls.objects.filter(pk=1).update(version=token):
+            cls.objects.update_or_create(pk=1, defaults={"version": token})
