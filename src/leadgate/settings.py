@@ -44,11 +44,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # serves the API docs page from its own static files (no CDN)
     "leadgate.accounts",
     "leadgate.sources",
     "leadgate.leads",
     "leadgate.delivery",
     "leadgate.ops",
+    "leadgate.capture",
 ]
 
 MIDDLEWARE = [
@@ -146,6 +148,15 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LEADGATE_ALLOW_PRIVATE_DESTINATIONS = env_bool("LEADGATE_ALLOW_PRIVATE_DESTINATIONS", False)
 LEADGATE_WEB_WORKERS = env_int("LEADGATE_WEB_WORKERS", 2, minimum=1)
 LEADGATE_PROCESS_BATCH_SIZE = env_int("LEADGATE_PROCESS_BATCH_SIZE", 1000, minimum=1)
+# API: requests a minute per key (0: no limit) and the largest request body, in bytes.
+LEADGATE_API_RATE_LIMIT = env_int("LEADGATE_API_RATE_LIMIT", 6000, minimum=0)
+LEADGATE_API_MAX_BODY = env_int("LEADGATE_API_MAX_BODY_MB", 10, minimum=1) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = LEADGATE_API_MAX_BODY
+# Outgoing HTTP (status callbacks, destinations): seconds to connect, and for a whole request.
+LEADGATE_HTTP_CONNECT_TIMEOUT = env_int("LEADGATE_HTTP_CONNECT_TIMEOUT", 5, minimum=1)
+LEADGATE_HTTP_TIMEOUT = env_int("LEADGATE_HTTP_TIMEOUT", 20, minimum=1)
+# A status callback is tried this many times (backoff spreads 12 over about a day), then it is dead.
+LEADGATE_CALLBACK_MAX_ATTEMPTS = env_int("LEADGATE_CALLBACK_MAX_ATTEMPTS", 12, minimum=1)
 
 LOGGING = {
     "version": 1,
@@ -153,5 +164,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LEADGATE_LOG_LEVEL", "INFO")},
-    "loggers": {"django_tasks_db": {"level": "WARNING"}},
+    "loggers": {
+        "django_tasks_db": {"level": "WARNING"},
+        # httpx logs every request's full URL at INFO; callback and webhook URLs often carry tokens.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }

@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
+from leadgate.api.main import api
 from leadgate.ops.views import healthz
 
 admin.site.site_header = "leadgate"
@@ -12,4 +13,6 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("f/", include("leadgate.capture.urls")),
 ]

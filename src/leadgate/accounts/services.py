@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
+from typing import Any
 
 from django.contrib.auth.models import Permission
 from django.db import transaction
+from django.utils import timezone
 
-from leadgate.accounts.models import Role, User
+from leadgate.accounts.models import ApiKey, Role, User
+from leadgate.lib.tokens import INGESTION_KEY_PREFIX, PERSONAL_TOKEN_PREFIX, digest, new_api_secret
 
 # Until the web UI exists, people work in Django's admin; a role maps onto its permissions.
 _MANAGED_APPS = ("sources", "leads", "delivery")
@@ -38,3 +42,64 @@ def create_user(username: str, role: str, password: str, email: str = "") -> Use
 
 def generate_password() -> str:
     return secrets.token_urlsafe(12)
+
+
+@transaction.atomic
+def create_api_key(
+    name: str,
+    *,
+    source: Any = None,
+    user: User | None = None,
+    created_by: User | None = None,
+) -> tuple[ApiKey, str]:
+    """An ingestion key for ``source`` or a personal token for ``user``; returns it and its secret.
+
+    The secret is returned only here: leadgate keeps its digest, so it cannot be shown again.
+    """
+    if (source is None) == (user is None):
+        raise ValueError("a key belongs to either a source or a user")
+    prefix = INGESTION_KEY_PREFIX if source is not None else PERSONAL_TOKEN_PREFIX
+    secret = new_api_secret(prefix)
+    key = ApiKey.objects.create(
+        kind=ApiKey.Kind.INGESTION if source is not None else ApiKey.Kind.PERSONAL,
+        name=name.strip() or ("ingestion key" if source is not None else "personal token"),
+        prefix=secret[:10],
+        digest=digest(secret),
+        source=source,
+        user=user,
+        created_by=created_by,
+    )
+    return key, secret
+
+
+def revoke_api_key(key: ApiKey) -> bool:
+    """Revoke ``key`` from now on; False when it was revoked already."""
+    if key.revoked_at is not None:
+        return False
+    key.revoked_at = timezone.now()
+    key.save(update_fields=["revoked_at"])
+    return True
+
+
+# last_used_at is for people ("was this key used this week?"): writing it on every request would add a
+# write to each lead post, so it is written at most once a minute per key and process.
+_LAST_USED_EVERY = dt.timedelta(minutes=1)
+_last_used_written: dict[int, dt.datetime] = {}
+
+
+def authenticate_api_key(secret: str) -> ApiKey | None:
+    """The active key with this secret (and an active owner), or None."""
+    if not secret.startswith((INGESTION_KEY_PREFIX, PERSONAL_TOKEN_PREFIX)) or len(secret) > 100:
+        return None
+    key = (
+        ApiKey.objects.select_related("user", "source")
+        .filter(digest=digest(secret), revoked_at__isnull=True)
+        .first()
+    )
+    if key is None or (key.user is not None and not key.user.is_active):
+        return None
+    now = timezone.now()
+    if now - _last_used_written.get(key.pk, dt.datetime.min.replace(tzinfo=dt.UTC)) > _LAST_USED_EVERY:
+        _last_used_written[key.pk] = now
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key
