@@ -50,7 +50,7 @@ class Api:
 
 @pytest.fixture(autouse=True)
 def _test_hosts(settings):
-    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.ALLOWED_HOSTS = ["testserver", "localhost"]
     settings.LEADGATE_API_RATE_LIMIT = 0
 
 

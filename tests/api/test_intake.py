@@ -194,3 +194,14 @@ def test_openapi_document_and_docs_page(personas):
     page = personas["owner"].client.get("/api/v1/docs")
     assert page.status_code == 200
     assert b"swagger-ui" in page.content and b"cdn" not in page.content.lower()
+
+
+def test_lone_surrogates_and_nuls_are_stored_safely(personas):
+    body = (
+        '{"email": "a@acme-corp.com", "first_name": "Ann\\ud800\\u0000", "job_level": "VP", "country": "DE", '
+        '"opt_in": "yes", "company\\udc00": "x"}'
+    )
+    r = personas["owner"].post(URL, body)
+    assert r.status_code == 201
+    lead = Lead.objects.get(lead_id=r.json()["lead_id"])
+    assert lead.values["first_name"] == "Ann\ufffd"

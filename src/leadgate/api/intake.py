@@ -166,7 +166,7 @@ def _parse(request: HttpRequest, body: bytes) -> tuple[list[Submission], bool]:
         if not isinstance(item, dict):
             errors.append({"pointer": where or "/", "message": "must be an object of field values"})
             continue
-        values = dict(item)
+        values = {_text(k): _text(v) if isinstance(v, str) else v for k, v in item.items()}
         external_id = values.pop("external_id", None)
         if external_id is not None and (
             isinstance(external_id, bool)
@@ -192,3 +192,12 @@ def _parse(request: HttpRequest, body: bytes) -> tuple[list[Submission], bool]:
             errors=errors,
         )
     return submissions, single
+
+
+def _text(value: str) -> str:
+    """Text that every database can store: JSON may carry lone surrogates (``"\\ud800"``) and NULs, which
+    PostgreSQL refuses; they become U+FFFD and are dropped, so the lead is still received and decided."""
+    if value.isascii() and "\x00" not in value:
+        return value
+    value = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value.replace("\x00", "")

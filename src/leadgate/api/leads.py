@@ -18,6 +18,7 @@ from leadgate.lib.ids import normalize_lead_id
 from leadgate.sources.compile import compiled_source
 
 from .auth import actor_label, key_auth, require_role
+from .intake import router as intake_router
 from .problems import AUTH_ERRORS, Problem, ProblemSchema
 from .schemas import LeadDetail, LeadEditIn, LeadPage, RejectIn
 from .sources import STATUSES, get_source
@@ -81,7 +82,10 @@ def _after(cursor: str) -> int:
     raise Problem(422, "invalid_cursor", "The cursor is not one this API gave out; start again without it.")
 
 
-@router.get("/sources/{slug}/leads", auth=key_auth, response={200: LeadPage, 422: ProblemSchema, **NOT_FOUND})
+# The same path as intake's POST: django-ninja routes a path by its first router, so this GET joins that one.
+@intake_router.get(
+    "/sources/{slug}/leads", auth=key_auth, response={200: LeadPage, 422: ProblemSchema, **NOT_FOUND}
+)
 def list_leads(
     request: HttpRequest,
     slug: str,

@@ -51,9 +51,9 @@ class Problem(Exception):
         }
         if self.errors:
             body["errors"] = self.errors
-        response = HttpResponse(
-            json.dumps(body, ensure_ascii=False), status=self.status, content_type=PROBLEM_CONTENT_TYPE
-        )
+        # "replace": a message may quote input with lone surrogates, which UTF-8 cannot carry.
+        content = json.dumps(body, ensure_ascii=False).encode("utf-8", "replace")
+        response = HttpResponse(content, status=self.status, content_type=PROBLEM_CONTENT_TYPE)
         for name, value in self.headers.items():
             response[name] = value
         return response

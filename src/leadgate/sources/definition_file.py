@@ -423,6 +423,8 @@ def read_definition(text: str) -> dict[str, list[dict[str, Any]]]:
     """Parse and check a definition file; raise DefinitionError listing every problem."""
     try:
         data = yaml.safe_load(text)
+    except (ValueError, OverflowError, RecursionError) as exc:  # e.g. a date like 2020-13-45
+        raise DefinitionError([f"not valid YAML ({exc})"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
