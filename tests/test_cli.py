@@ -151,3 +151,16 @@ def test_dispositions_and_the_generated_docs_page_agree(leadgate):
     assert "FAILED_PROCESSING_ERROR" in {d["code"] for d in listed}
     markdown = leadgate("dispositions", "--markdown").stdout
     assert DOCS.read_text(encoding="utf-8") == markdown, "docs/dispositions.md is stale: run `make docs`"
+
+
+def test_apikey_create_list_revoke(leadgate, tmp_path):
+    leadgate("apply", write(tmp_path, "leadgate.yaml", SPEC_EXAMPLE))
+    created = json.loads(leadgate("apikey", "create", "data-summit-2026", "--name", "booth", "--json").stdout)
+    assert created["source"] == "data-summit-2026" and created["key"].startswith("lgk_")
+    [listed] = [json.loads(line) for line in leadgate("apikey", "list", "--json").stdout.splitlines()]
+    assert (listed["name"], listed["prefix"], listed["revoked_at"]) == ("booth", created["key"][:10], None)
+    assert created["key"] not in leadgate("apikey", "list").stdout
+    revoked = json.loads(leadgate("apikey", "revoke", listed["prefix"], "--json").stdout)
+    assert revoked["revoked_at"]
+    missing = leadgate("apikey", "create", "nope", ok=False)
+    assert missing.returncode == 1 and 'no source "nope"' in missing.stderr

@@ -229,6 +229,77 @@ def cmd_createuser(args: argparse.Namespace) -> None:
         print(f"created {user.role} {user.username}")
 
 
+def cmd_apikey(args: argparse.Namespace) -> None:
+    _setup()
+    from leadgate.accounts.models import ApiKey, User
+    from leadgate.accounts.services import create_api_key, revoke_api_key
+
+    def row(key: ApiKey) -> dict[str, Any]:
+        return {
+            "id": key.pk,
+            "kind": key.kind,
+            "name": key.name,
+            "prefix": key.prefix,
+            "source": key.source.slug if key.source else None,
+            "user": key.user.username if key.user else None,
+            "created_at": key.created_at.isoformat(),
+            "last_used_at": key.last_used_at.isoformat() if key.last_used_at else None,
+            "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+        }
+
+    if args.action == "create":
+        if bool(args.target) == bool(args.user):
+            raise CLIError("name a source (ingestion key) or --user NAME (personal token)", code="usage")
+        if args.user:
+            user = User.objects.filter(username=args.user).first()
+            if user is None:
+                raise CLIError(f'no user "{args.user}"', code="unknown_user")
+            key, secret = create_api_key(args.name or "personal token", user=user)
+            data = {"user": user.username, "key": secret}
+        else:
+            source = _source(args.target)
+            key, secret = create_api_key(args.name or "ingestion key", source=source)
+            data = {"source": source.slug, "key": secret}
+        if args.json:
+            _print_json(data)
+        else:
+            print(secret)
+            print(
+                f"({key.kind} key {key.name!r}: shown only this once; leadgate keeps a digest)",
+                file=sys.stderr,
+            )
+    elif args.action == "list":
+        keys = ApiKey.objects.select_related("source", "user").order_by("created_at", "id")
+        if args.target:
+            keys = keys.filter(source=_source(args.target))
+        for key in keys:
+            if args.json:
+                _print_json(row(key))
+            else:
+                owner = key.source.slug if key.source else key.user.username if key.user else ""
+                used = key.last_used_at.strftime("%Y-%m-%d %H:%M") if key.last_used_at else "never used"
+                state = "revoked" if key.revoked_at else "active"
+                print(f"{key.pk:>5}  {key.prefix}…  {key.kind:<9} {owner:<30} {key.name:<30} {used}  {state}")
+    else:
+        if not args.target:
+            raise CLIError(
+                "name the key to revoke: its id or prefix (see `leadgate apikey list`)", code="usage"
+            )
+        matches = (
+            ApiKey.objects.filter(pk=int(args.target))
+            if args.target.isdigit()
+            else (ApiKey.objects.filter(prefix__startswith=args.target))
+        )
+        if matches.count() != 1:
+            raise CLIError(f'no single key matches "{args.target}"', code="unknown_key")
+        key = matches.select_related("source", "user").get()
+        revoke_api_key(key)
+        if args.json:
+            _print_json(row(key))
+        else:
+            print(f"revoked {key.prefix}… ({key.name})")
+
+
 def cmd_dispositions(args: argparse.Namespace) -> None:
     from leadgate.rules.catalogue import CATALOGUE, as_markdown
 
@@ -323,6 +394,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("username")
     p.add_argument("--role", choices=["admin", "manager", "viewer"], required=True)
     p.add_argument("--email")
+
+    p = command("apikey", cmd_apikey, "create, list or revoke API keys (ingestion keys and personal tokens)")
+    p.add_argument("action", choices=["create", "list", "revoke"])
+    p.add_argument("target", nargs="?", help="create/list: the source; revoke: the key's id or prefix")
+    p.add_argument("--name", help="what the key is for (shown in lists and in lead history)")
+    p.add_argument("--user", help="create a personal token for this user instead")
 
     p = command("dispositions", cmd_dispositions, "print the disposition catalogue")
     p.add_argument("--markdown", action="store_true", help="as docs/dispositions.md")

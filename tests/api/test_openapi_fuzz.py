@@ -1,5 +1,7 @@
 """schemathesis against the app's own OpenAPI document: whatever it sends, no 5xx and no answer that
-breaks the document (status codes, content types, headers, response schemas). Bounded, so part of `make test`."""
+breaks the document (status codes, content types, headers, response schemas).
+
+Bounded, so part of `make test`."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from leadgate.accounts.models import ApiKey, Role
 from leadgate.accounts.services import create_api_key, revoke_api_key
@@ -50,7 +50,7 @@ def list_keys(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/keys", auth=key_auth, response={201: KeyCreatedOut, 404: ProblemSchema, **AUTH_ERRORS})
-def create_key(request: HttpRequest, body: KeyCreateIn) -> tuple[int, dict[str, Any]]:
+def create_key(request: HttpRequest, body: KeyCreateIn) -> Status:
     """With `source`: an ingestion key for that source (manager or admin). Without: a personal token for
     yourself. The secret is in `key`, shown this once."""
     if body.source:
@@ -59,7 +59,7 @@ def create_key(request: HttpRequest, body: KeyCreateIn) -> tuple[int, dict[str, 
     else:
         me = require_role(request, Role.VIEWER)
         key, secret = create_api_key(body.name, user=me.user, created_by=me.user)
-    return 201, {**key_out(key), "key": secret}
+    return Status(201, {**key_out(key), "key": secret})
 
 
 @router.delete("/keys/{key_id}", auth=key_auth, response={200: KeyOut, 404: ProblemSchema, **AUTH_ERRORS})
