@@ -20,7 +20,7 @@ from leadgate.accounts.models import ApiKey
 from leadgate.sources.models import Source
 
 from .models import IdempotencyRecord, Lead, ReceivedVia
-from .services import Actor, process_leads
+from .services import Actor, lock_source, process_leads
 
 # Kept at least a day, as integrators expect of idempotency keys; the worker purges older ones.
 IDEMPOTENCY_KEEP = dt.timedelta(hours=48)
@@ -90,8 +90,7 @@ def _receive(
     request_digest: str,
 ) -> tuple[list[dict[str, Any]], bool]:
     with transaction.atomic():
-        # The source's lock serialises intake per source (PostgreSQL; SQLite serialises every writer).
-        Source.objects.select_for_update().filter(pk=source.pk).exists()
+        lock_source(source)
         if idempotency_key and api_key is not None:
             record = IdempotencyRecord.objects.filter(api_key=api_key, key=idempotency_key).first()
             if record is not None:

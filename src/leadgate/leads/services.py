@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -117,12 +117,14 @@ def _engine(source: Source, compiled: CompiledSource, exclude_ids: Iterable[int]
     return compiled.engine.for_batch(dedupe_index=index, allocation_used=used)
 
 
-def _lock(source: Source) -> None:
+def lock_source(source: Source) -> None:
     """Serialise decisions per source, so allocation caps and dedupe hold under concurrent posts.
 
-    On SQLite every write transaction is already exclusive; on PostgreSQL this row lock does it.
+    On PostgreSQL this row lock does it; SQLite has no row locks and needs none, as every write
+    transaction is exclusive already (IMMEDIATE), so the query is skipped there.
     """
-    Source.objects.select_for_update().filter(pk=source.pk).exists()
+    if connection.features.has_select_for_update:
+        Source.objects.select_for_update().filter(pk=source.pk).exists()
 
 
 def _apply(lead: Lead, decision: Decision, source: Source, now: dt.datetime) -> None:
@@ -179,8 +181,9 @@ def process_leads(
 
     leads: list[Lead] = []
     for batch in _chunks(submissions, settings.LEADGATE_PROCESS_BATCH_SIZE):
-        with transaction.atomic():
-            _lock(source)
+        # No savepoint inside a caller's transaction: the caller's is the unit (the API's one request).
+        with transaction.atomic(savepoint=False):
+            lock_source(source)
             now = timezone.now()
             compiled = compiled_source(source)
             matcher = compiled.matcher
@@ -234,7 +237,7 @@ def reprocess_leads(
     ids = list(dict.fromkeys(lead_ids))
     for batch_ids in _chunks(ids, settings.LEADGATE_PROCESS_BATCH_SIZE):
         with transaction.atomic():
-            _lock(source)
+            lock_source(source)
             now = timezone.now()
             by_id = {lead.lead_id: lead for lead in Lead.objects.filter(source=source, lead_id__in=batch_ids)}
             # A reviewer's rejection stands until someone edits the lead: new rules do not overrule it.
@@ -305,7 +308,7 @@ def reject_leads(source: Source, lead_ids: Iterable[str], reason: str, *, actor:
     ids = list(dict.fromkeys(lead_ids))
     for batch_ids in _chunks(ids, settings.LEADGATE_PROCESS_BATCH_SIZE):
         with transaction.atomic():
-            _lock(source)
+            lock_source(source)
             now = timezone.now()
             batch = list(Lead.objects.filter(source=source, lead_id__in=batch_ids))
             events = []
