@@ -17,6 +17,7 @@ from leadgate.ops.models import WorkerHeartbeat
 from leadgate.ops.services import HEARTBEAT_INTERVAL
 
 log = logging.getLogger(__name__)
+CALLBACK_SWEEP_INTERVAL = 5  # seconds between looks for due status callbacks
 
 
 def _beat(worker_id: str, stop: threading.Event) -> None:
@@ -39,11 +40,31 @@ def _beat(worker_id: str, stop: threading.Event) -> None:
         stop.wait(HEARTBEAT_INTERVAL)
 
 
+def _sweep_callbacks(stop: threading.Event) -> None:
+    """Send status callbacks that are due without a task asking: retries, and rows a crash left behind.
+
+    A thread of its own, so that posting to a slow receiver never delays the heartbeat.
+    """
+    from leadgate.delivery.callbacks import send_due_callbacks
+
+    while not stop.is_set():
+        try:
+            send_due_callbacks()
+        except Exception:  # same as the heartbeat: a database hiccup must not end the sweeping
+            log.warning("status-callback sweep failed", exc_info=True)
+        finally:
+            close_old_connections()
+        stop.wait(CALLBACK_SWEEP_INTERVAL)
+
+
 def run_worker(interval: float = 1.0, batch: bool = False) -> None:
     worker_id = f"{socket.gethostname()[:40]}-{get_random_string(12)}"
     stop = threading.Event()
     heartbeat = threading.Thread(target=_beat, args=(worker_id, stop), daemon=True, name="heartbeat")
     heartbeat.start()
+    if not batch:
+        sweeper = threading.Thread(target=_sweep_callbacks, args=(stop,), daemon=True, name="callbacks")
+        sweeper.start()
     log.info("worker %s started", worker_id)
     worker = Worker(
         queue_names=[DEFAULT_TASK_QUEUE_NAME],
@@ -58,6 +79,10 @@ def run_worker(interval: float = 1.0, batch: bool = False) -> None:
     worker.configure_signals()
     try:
         worker.run()
+        if batch:
+            from leadgate.delivery.callbacks import send_due_callbacks
+
+            send_due_callbacks()  # due retries are waiting work too, though no task names them
     finally:
         stop.set()
         WorkerHeartbeat.objects.filter(worker_id=worker_id).delete()
