@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import threading
+import time
 
 from django.db import close_old_connections
 from django.utils import timezone
@@ -18,11 +19,22 @@ from leadgate.ops.services import HEARTBEAT_INTERVAL
 
 log = logging.getLogger(__name__)
 CALLBACK_SWEEP_INTERVAL = 5  # seconds between looks for due status callbacks
+PURGE_INTERVAL = 3600  # seconds between purges of expired idempotency keys
 
 
 def _beat(worker_id: str, stop: threading.Event) -> None:
+    """The heartbeat, and the housekeeping that rides on it: forgetting expired idempotency keys."""
+    from leadgate.leads.intake import purge_idempotency_records
+
     started = timezone.now()
+    purged_at = 0.0
     while not stop.is_set():
+        if time.monotonic() - purged_at > PURGE_INTERVAL:
+            purged_at = time.monotonic()
+            try:
+                purge_idempotency_records()
+            except Exception:
+                log.warning("purging idempotency keys failed; the next hour retries", exc_info=True)
         try:
             WorkerHeartbeat.objects.update_or_create(
                 worker_id=worker_id,
