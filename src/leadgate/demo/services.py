@@ -75,6 +75,7 @@ def definition() -> dict[str, Any]:
                 "timezone": "Europe/Berlin",
                 "dedupe": {"key": "email", "scope": "source", "lookback_days": 365},
                 "suppression_lists": ["do_not_contact"],
+                "form": True,  # the hosted capture form, at /f/demo-summit
                 "fields": [
                     {
                         "key": "email",
