@@ -47,6 +47,9 @@ class Lead(models.Model):
             models.Index(fields=["source", "status"], name="lead_source_status"),
             models.Index(fields=["source", "disposition_code"], name="lead_source_code"),
             models.Index(fields=["source", "submitted_at"], name="lead_source_submitted"),
+            # Dedupe looks keys up per source; without these SQLite walks the source's leads by date.
+            models.Index(fields=["source", "email_key"], name="lead_source_email"),
+            models.Index(fields=["source", "phone_key"], name="lead_source_phone"),
         ]
         constraints = [
             models.UniqueConstraint(
