@@ -14,6 +14,14 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_key_cache():
+    """API keys are remembered per process for a few seconds; each test starts without any."""
+    from leadgate.accounts.services import forget_authenticated_keys
+
+    forget_authenticated_keys()
+
+
 @pytest.fixture
 def summit(db):
     """The SPEC §6 example source, "data-summit-2026", with its picklists and lists."""

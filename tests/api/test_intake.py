@@ -205,3 +205,12 @@ def test_lone_surrogates_and_nuls_are_stored_safely(personas):
     assert r.status_code == 201
     lead = Lead.objects.get(lead_id=r.json()["lead_id"])
     assert lead.values["first_name"] == "Ann\ufffd"
+
+
+def test_a_deactivated_users_token_stops_working(personas, django_user_model):
+    assert personas["manager"].get("/sources").status_code == 200
+    django_user_model.objects.filter(username="manager-user").update(is_active=False)
+    from leadgate.accounts.services import forget_authenticated_keys
+
+    forget_authenticated_keys()  # what AUTH_CACHE_SECONDS does by itself in a running server
+    assert personas["manager"].get("/sources").status_code == 401

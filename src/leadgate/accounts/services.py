@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 from typing import Any
 
 from django.contrib.auth.models import Permission
@@ -78,6 +79,7 @@ def revoke_api_key(key: ApiKey) -> bool:
         return False
     key.revoked_at = timezone.now()
     key.save(update_fields=["revoked_at"])
+    forget_authenticated_keys()
     return True
 
 
@@ -85,21 +87,34 @@ def revoke_api_key(key: ApiKey) -> bool:
 # write to each lead post, so it is written at most once a minute per key and process.
 _LAST_USED_EVERY = dt.timedelta(minutes=1)
 _last_used_written: dict[int, dt.datetime] = {}
+# A key found is remembered for a few seconds per process: the lookup (a join of key and user) costs more
+# than deciding a lead. A revocation therefore reaches other processes within AUTH_CACHE_SECONDS.
+AUTH_CACHE_SECONDS = 5.0
+_authenticated: dict[str, tuple[float, ApiKey]] = {}
 
 
 def authenticate_api_key(secret: str) -> ApiKey | None:
     """The active key with this secret (and an active owner), or None."""
     if not secret.startswith((INGESTION_KEY_PREFIX, PERSONAL_TOKEN_PREFIX)) or len(secret) > 100:
         return None
-    key = (
-        ApiKey.objects.select_related("user", "source")
-        .filter(digest=digest(secret), revoked_at__isnull=True)
-        .first()
-    )
+    hashed = digest(secret)
+    cached = _authenticated.get(hashed)
+    if cached is not None and time.monotonic() - cached[0] < AUTH_CACHE_SECONDS:
+        return cached[1]
+    key = ApiKey.objects.select_related("user").filter(digest=hashed, revoked_at__isnull=True).first()
     if key is None or (key.user is not None and not key.user.is_active):
+        _authenticated.pop(hashed, None)
         return None
+    if len(_authenticated) > 10_000:  # keys are few; this only bounds a flood of distinct ones
+        _authenticated.clear()
+    _authenticated[hashed] = (time.monotonic(), key)
     now = timezone.now()
     if now - _last_used_written.get(key.pk, dt.datetime.min.replace(tzinfo=dt.UTC)) > _LAST_USED_EVERY:
         _last_used_written[key.pk] = now
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return key
+
+
+def forget_authenticated_keys() -> None:
+    """Drop this process's remembered keys (after a revocation, and between tests)."""
+    _authenticated.clear()
