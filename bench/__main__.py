@@ -1,4 +1,12 @@
-"""``python -m bench``: run the rule-engine benchmark (see bench.run)."""
+"""``python -m bench``: the rule-engine benchmark (see bench.run); ``python -m bench api``: the intake API's
+(see bench.api)."""
+
+import sys
+
+if sys.argv[1:2] == ["api"]:
+    from bench.api import main
+
+    raise SystemExit(main(sys.argv[2:]))
 
 from bench.run import main
 
