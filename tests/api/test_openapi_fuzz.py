@@ -5,6 +5,8 @@ Bounded, so part of `make test`."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -14,7 +16,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from leadgate.wsgi import application
 
-EXAMPLES_PER_OPERATION = 20
+EXAMPLES_PER_OPERATION = int(os.environ.get("LEADGATE_FUZZ_EXAMPLES", "20"))
 
 
 @pytest.fixture

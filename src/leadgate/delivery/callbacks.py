@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from leadgate.delivery.models import StatusCallback
 from leadgate.leads.models import Lead
+from leadgate.leads.store import insert
 from leadgate.lib.http import HttpError, HttpResponse, Session, redact_url
 from leadgate.lib.ids import ulid
 from leadgate.lib.webhooks import signed_headers
@@ -83,7 +84,7 @@ def queue_status_callbacks(source: Source, leads: Iterable[Lead], at: dt.datetim
         for lead in leads
     ]
     if rows:
-        StatusCallback.objects.bulk_create(rows)
+        insert(rows)
         transaction.on_commit(_wake_sender)
     return len(rows)
 

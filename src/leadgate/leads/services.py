@@ -28,6 +28,7 @@ from leadgate.sources.models import Source
 
 from .dedupe import ORIGINAL_STATUSES, StoredDedupeIndex
 from .models import Lead, LeadEvent, ReceivedVia
+from .store import insert, insert_leads
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -206,10 +207,12 @@ def process_leads(
             decisions = _decide(engine, [LeadInput(lead.lead_id, lead.values) for lead in new])
             for lead, decision in zip(new, decisions, strict=True):
                 _apply(lead, decision, source, now)
-            Lead.objects.bulk_create(new)
-            LeadEvent.objects.bulk_create(
-                _event(lead, LeadEvent.Kind.RECEIVED, actor, now, ("", ""), note=note)
-                for lead, note in zip(new, notes, strict=True)
+            insert_leads(new)
+            insert(
+                [
+                    _event(lead, LeadEvent.Kind.RECEIVED, actor, now, ("", ""), note=note)
+                    for lead, note in zip(new, notes, strict=True)
+                ]
             )
             queue_status_callbacks(source, new, now)
             leads.extend(new)
@@ -277,7 +280,7 @@ def reprocess_leads(
                 if (lead.status, lead.disposition_code) != before[:2]:
                     moved.append(lead)
             Lead.objects.bulk_update(batch, _DECIDED_FIELDS)
-            LeadEvent.objects.bulk_create(events)
+            insert(events)
             queue_status_callbacks(source, moved, now)
     return outcome
 
@@ -320,7 +323,7 @@ def reject_leads(source: Source, lead_ids: Iterable[str], reason: str, *, actor:
                 events.append(_event(lead, LeadEvent.Kind.REJECTED, actor, now, before, note=reason))
                 outcome.count(lead, changed)
             Lead.objects.bulk_update(batch, ["status", "disposition_code", "custom_reason", "updated_at"])
-            LeadEvent.objects.bulk_create(events)
+            insert(events)
             queue_status_callbacks(
                 source,
                 [

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from leadgate.rules.definitions import FieldRule
 
 _IGNORED = str.maketrans("", "", " _-\t\ufeff\u00a0")
+_SEEN_LIMIT = 10_000
 
 
 def header_key(name: str) -> str:
@@ -39,6 +40,13 @@ class FieldKeyMatcher:
         ranked += [(alias, f.key) for f in fields for alias in f.aliases]
         for name, key in ranked:
             self._keys.setdefault(header_key(name), key)
+        # Senders repeat the same few keys on every lead; remember each one's match.
+        self._seen: dict[str, str | None] = {}
 
     def match(self, name: str) -> str | None:
-        return self._keys.get(header_key(name))
+        if name in self._seen:
+            return self._seen[name]
+        key = self._keys.get(header_key(name))
+        if len(self._seen) < _SEEN_LIMIT:
+            self._seen[name] = key
+        return key
