@@ -68,14 +68,17 @@ def insert(objs: Sequence[models.Model]) -> None:
 
 def insert_leads(leads: Sequence[Any]) -> None:
     """Insert new leads and set their pks (read back by LeadID, which is unique)."""
+    if not leads:
+        return
     insert(leads)
     by_id = {lead.lead_id: lead for lead in leads}
-    model = type(leads[0]) if leads else None
-    if model is None:
-        return
+    table = connection.ops.quote_name(type(leads[0])._meta.db_table)
     ids = list(by_id)
-    for start in range(0, len(ids), 500):  # well under every database's parameter limit
-        chunk = ids[start : start + 500]
-        for lead_id, pk in model.objects.filter(lead_id__in=chunk).values_list("lead_id", "pk"):
-            by_id[lead_id].pk = pk
-            by_id[lead_id]._state.adding = False
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 500):  # well under every database's parameter limit
+            chunk = ids[start : start + 500]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"SELECT lead_id, id FROM {table} WHERE lead_id IN ({marks})", chunk)  # noqa: S608
+            for lead_id, pk in cursor.fetchall():
+                by_id[lead_id].pk = pk
+                by_id[lead_id]._state.adding = False
