@@ -637,7 +637,8 @@ def render(runs: list[DatabaseRun], machine: dict[str, Any], started: dt.datetim
         except metadata.PackageNotFoundError:
             versions.append(f"{name} not installed")
     memory = f"{machine['memory_gib']:.1f} GiB RAM" if machine.get("memory_gib") else "RAM unknown"
-    command = "python -m bench api" + (f" {' '.join(args.argv)}" if args.argv else "")
+    shown = [a for i, a in enumerate(args.argv) if a != "--out" and args.argv[i - 1 : i] != ["--out"]]
+    command = " ".join(["python -m bench api", *(a for a in shown if not a.startswith("--out="))])
     web_workers = os.environ.get("LEADGATE_WEB_WORKERS") or "2 (the default)"
     lines = [
         BEGIN,
