@@ -1,0 +1,53 @@
+"""The fast insert writes exactly what bulk_create would: values read back through the ORM are equal."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from leadgate.leads.models import Lead, LeadEvent
+from leadgate.leads.store import insert, insert_leads
+
+
+def test_values_survive_the_round_trip(summit):
+    at = timezone.now().replace(microsecond=123456) - dt.timedelta(days=3)
+    values = {"email": "ünï@exämple.com", "notes": 'quote " and \\ and \n and 日本語 and 🙂', "n": None}
+    leads = [
+        Lead(
+            source=summit,
+            values=values,
+            clean={"x": [1, 2.5, True, None]},
+            problems=[{"code": "X", "field": None}],
+            status="rejected",
+            disposition_code="REJECT_LEAD_INVALID_EMAIL",
+            custom_reason='Email: "ünï" — bad',
+            external_id="ext-1",
+            email_key="ünï@exämple.com",
+            submitted_at=at,
+            processed_at=at,
+        ),
+        Lead(source=summit, submitted_at=at),
+    ]
+    insert_leads(leads)
+    assert all(lead.pk for lead in leads)
+    stored = Lead.objects.get(pk=leads[0].pk)
+    assert stored.lead_id == leads[0].lead_id
+    assert (stored.values, stored.clean, stored.problems) == (
+        values,
+        {"x": [1, 2.5, True, None]},
+        [{"code": "X", "field": None}],
+    )
+    assert (stored.submitted_at, stored.processed_at) == (at, at)
+    assert stored.updated_at is not None and stored.first_accepted_at is None  # auto_now ran, null stays null
+    assert (stored.custom_reason, stored.external_id) == ('Email: "ünï" — bad', "ext-1")
+    assert Lead.objects.get(pk=leads[1].pk).values == {}
+
+    insert([LeadEvent(lead=stored, at=at, kind="received", changes={"email": ["a", "b"]}, note="n")])
+    event = LeadEvent.objects.get(lead=stored)
+    assert (event.at, event.changes, event.user) == (at, {"email": ["a", "b"]}, None)
+
+
+def test_nothing_to_insert():
+    insert([])
+    insert_leads([])
