@@ -93,10 +93,11 @@ def _databases() -> dict[str, dict[str, object]]:
         config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
         if config["ENGINE"] == "django.db.backends.postgresql":
             return {"default": config}
-        config["CONN_MAX_AGE"] = 0
     else:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
-        config = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "leadgate.sqlite3")}
+        config = {"NAME": str(DATA_DIR / "leadgate.sqlite3"), "CONN_MAX_AGE": 300, "CONN_HEALTH_CHECKS": True}
+    # Django's SQLite backend, with writers queued on a file lock rather than SQLite's sleep-and-retry.
+    config["ENGINE"] = "leadgate.lib.sqlite"
     # WAL lets readers work while one writer writes; IMMEDIATE transactions take the write lock up front
     # so two writers queue on the busy timeout instead of failing with "database is locked" mid-way.
     config["OPTIONS"] = {
