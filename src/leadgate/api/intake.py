@@ -13,7 +13,7 @@ from ninja import Router
 
 from leadgate.leads.intake import IdempotencyKeyReused, Submission, receive_leads
 from leadgate.leads.services import Actor
-from leadgate.sources.models import Source
+from leadgate.sources.services import source_by_slug
 
 from .auth import actor_label, caller, can_post_to, key_auth
 from .problems import AUTH_ERRORS, Problem, ProblemSchema
@@ -81,7 +81,7 @@ def post_leads(request: HttpRequest, slug: str) -> HttpResponse:
     """Store and decide leads synchronously; each is answered with its LeadID, status, disposition code,
     custom reason and problems. Rejected leads are still 201: they were received and decided."""
     key = caller(request)
-    source = Source.objects.filter(slug=slug).first()
+    source = source_by_slug(slug)
     if source is None or not can_post_to(key, source):
         if source is not None and key.kind != key.Kind.INGESTION:
             raise Problem(403, "role_not_allowed", "Posting leads needs the manager role or higher.")

@@ -30,6 +30,25 @@ class ListError(ValueError):
     """A change to a list that cannot be made; the message says why."""
 
 
+# Lead posts look their source up by slug on every request; the lookup costs more than deciding the lead.
+# Every change to a source replaces the rules version, so a copy is good until the version changes.
+_by_slug: dict[str, tuple[int, Source]] = {}
+
+
+def source_by_slug(slug: str) -> Source | None:
+    """The source with this slug, from this process's copy while the rules version stands."""
+    version = RulesVersion.current()
+    cached = _by_slug.get(slug)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    source = Source.objects.filter(slug=slug).first()
+    if source is not None:
+        if len(_by_slug) > 1000:
+            _by_slug.clear()
+        _by_slug[slug] = (version, source)
+    return source
+
+
 def set_source_status(source: Source, status: str) -> Source:
     """Pause, resume, open or close a source (only a live source accepts leads)."""
     source.status = Source.Status(status)
