@@ -157,14 +157,14 @@ def test_edits_are_recorded_field_by_field(summit):
 def test_an_internal_error_fails_only_that_lead(summit, monkeypatch):
     from leadgate.rules.engine import Engine
 
-    real_decide = Engine.decide
+    real_check = Engine.check
 
     def flaky(self, leads):
         if any(item.values.get("first_name") == "Boom" for item in leads):
             raise RuntimeError("checker exploded")
-        return real_decide(self, leads)
+        return real_check(self, leads)
 
-    monkeypatch.setattr(Engine, "decide", flaky)
+    monkeypatch.setattr(Engine, "check", flaky)
     ok, boom, also_ok = process_leads(
         summit, [good_lead(email="a@acme.io"), good_lead(email="b@acme.io", first_name="Boom"), good_lead()]
     )
@@ -198,3 +198,40 @@ def test_large_batches_are_split_and_all_decided(summit, settings):
     )
     assert Lead.objects.filter(status="accepted").count() == 120
     assert leads[-1].disposition_code == "REJECT_LEAD_DUPLICATE"
+
+
+def test_a_failing_dedupe_step_fails_the_batch_visibly_and_loses_nothing(summit, monkeypatch):
+    from leadgate.rules.engine import Engine
+
+    def broken(self, checked):
+        raise RuntimeError("index unavailable")
+
+    monkeypatch.setattr(Engine, "settle", broken)
+    leads = process_leads(summit, [good_lead(email="a@acme.io"), good_lead(email="b@acme.io")])
+    assert {(lead.status, lead.disposition_code) for lead in leads} == {("failed", "FAILED_PROCESSING_ERROR")}
+    assert Lead.objects.filter(status="failed").count() == 2
+    monkeypatch.undo()
+    outcome = reprocess_leads(summit, [lead.lead_id for lead in leads])
+    assert outcome.by_status == {"accepted": 2}
+
+
+def test_rules_changed_between_check_and_lock_are_applied(summit, monkeypatch):
+    """Each lead's own checks run before the source's lock; if the rules change meanwhile, they run again."""
+    from leadgate.leads import services
+    from leadgate.sources.models import Picklist, PicklistAlias
+
+    real = services.compiled_source
+    calls = []
+
+    def compiled_then_alias(source):
+        calls.append(1)
+        if len(calls) == 2:  # under the lock: someone added an alias after the leads were checked
+            picklist = Picklist.objects.get(key="job_level")
+            PicklistAlias.objects.create(
+                picklist=picklist, alias="Head of Sales", value=picklist.values.get(value="Director")
+            )
+        return real(source)
+
+    monkeypatch.setattr(services, "compiled_source", compiled_then_alias)
+    [lead] = process_leads(summit, [good_lead(job_level="Head of Sales")])
+    assert (lead.status, lead.clean["job_level"]) == ("accepted", "Director")

@@ -20,7 +20,7 @@ from django.utils import timezone
 from leadgate.accounts.models import User
 from leadgate.lib.ids import new_lead_id
 from leadgate.rules.catalogue import FAILED_PROCESSING_ERROR, MANUAL, SOURCE_NOT_LIVE, Status
-from leadgate.rules.engine import Engine
+from leadgate.rules.engine import Checked, Engine
 from leadgate.rules.headers import FieldKeyMatcher
 from leadgate.rules.outcome import Decision, LeadInput
 from leadgate.sources.compile import CompiledSource, compiled_source
@@ -182,41 +182,83 @@ def process_leads(
 
     leads: list[Lead] = []
     for batch in _chunks(submissions, settings.LEADGATE_PROCESS_BATCH_SIZE):
+        ids = external_ids[len(leads) : len(leads) + len(batch)] if external_ids else None
+        now = submitted_at or timezone.now()
+        # What needs no lock comes first: keys mapped, leads built, each lead's own checks. Under the
+        # source's lock only dedupe, allocation and the writes remain, so concurrent posts wait less.
+        compiled = compiled_source(source)
+        new, notes, checked = _prepare(source, compiled, batch, received_via, ids, now)
         # No savepoint inside a caller's transaction: the caller's is the unit (the API's one request).
         with transaction.atomic(savepoint=False):
             lock_source(source)
-            now = timezone.now()
-            compiled = compiled_source(source)
-            matcher = compiled.matcher
-            engine = _engine(source, compiled)
-            new: list[Lead] = []
-            notes: list[str] = []
-            for raw in batch:
-                values, unknown = map_submission(matcher, raw)
-                new.append(
-                    Lead(
-                        lead_id=new_lead_id(),
-                        source=source,
-                        values=_jsonable(values),
-                        received_via=received_via,
-                        external_id=external_ids[len(leads) + len(new)] if external_ids else "",
-                        submitted_at=submitted_at or now,
-                    )
-                )
-                notes.append(f"Unknown keys ignored: {', '.join(unknown)}" if unknown else "")
-            decisions = _decide(engine, [LeadInput(lead.lead_id, lead.values) for lead in new])
+            if compiled_source(source) is not compiled:  # the rules changed meanwhile: check again
+                compiled = compiled_source(source)
+                new, notes, checked = _prepare(source, compiled, batch, received_via, ids, now)
+            decided_at = timezone.now()
+            decisions = _settle(_engine(source, compiled), checked, [lead.lead_id for lead in new])
             for lead, decision in zip(new, decisions, strict=True):
-                _apply(lead, decision, source, now)
+                _apply(lead, decision, source, decided_at)
             insert_leads(new)
             insert(
                 [
-                    _event(lead, LeadEvent.Kind.RECEIVED, actor, now, ("", ""), note=note)
+                    _event(lead, LeadEvent.Kind.RECEIVED, actor, decided_at, ("", ""), note=note)
                     for lead, note in zip(new, notes, strict=True)
                 ]
             )
-            queue_status_callbacks(source, new, now)
+            queue_status_callbacks(source, new, decided_at)
             leads.extend(new)
     return leads
+
+
+def _prepare(
+    source: Source,
+    compiled: CompiledSource,
+    batch: Sequence[Mapping[str, Any]],
+    received_via: str,
+    external_ids: Sequence[str] | None,
+    submitted_at: dt.datetime,
+) -> tuple[list[Lead], list[str], Checked]:
+    """New leads for the submissions, their history notes, and each lead's own checks."""
+    new: list[Lead] = []
+    notes: list[str] = []
+    for i, raw in enumerate(batch):
+        values, unknown = map_submission(compiled.matcher, raw)
+        new.append(
+            Lead(
+                lead_id=new_lead_id(),
+                source=source,
+                values=_jsonable(values),
+                received_via=received_via,
+                external_id=external_ids[i] if external_ids else "",
+                submitted_at=submitted_at,
+            )
+        )
+        notes.append(f"Unknown keys ignored: {', '.join(unknown)}" if unknown else "")
+    inputs = [LeadInput(lead.lead_id, lead.values) for lead in new]
+    try:
+        checked = compiled.engine.check(inputs)
+    except Exception:
+        log.exception("checking a batch of %d leads failed; checking them one by one", len(inputs))
+        checked = Checked([item for lead in inputs for item in _check_one(compiled.engine, lead)])
+    return new, notes, checked
+
+
+def _check_one(engine: Engine, lead: LeadInput) -> list[Any]:
+    try:
+        return engine.check([lead]).items
+    except Exception as exc:
+        log.exception("checking lead %s failed", lead.lead_id)
+        return [_failed(lead.lead_id, exc)]
+
+
+def _settle(engine: Engine, checked: Checked, lead_ids: Sequence[str]) -> list[Decision]:
+    """Dedupe and allocation for a checked batch; if that fails as a whole, the batch fails, lead by lead
+    visibly (FAILED_PROCESSING_ERROR, reprocessable), rather than the request losing them."""
+    try:
+        return engine.settle(checked)
+    except Exception as exc:
+        log.exception("settling a batch of %d leads failed", len(lead_ids))
+        return [_failed(lead_id, exc) for lead_id in lead_ids]
 
 
 def reprocess_leads(

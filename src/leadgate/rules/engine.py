@@ -532,6 +532,13 @@ def _compile_field_checks(
 _Checked = tuple[LeadInput, dict[str, Any], list[Problem] | None, Mapping[str, str], tuple[str, ...]]
 
 
+@dataclasses.dataclass(frozen=True)
+class Checked:
+    """Leads after ``Engine.check``, waiting for ``Engine.settle``; opaque to callers."""
+
+    items: list[_Checked | Decision]
+
+
 class Engine:
     """Decides leads for one source; reuse it for consecutive batches of that source.
 
@@ -612,6 +619,14 @@ class Engine:
 
     def decide(self, leads: Sequence[LeadInput]) -> list[Decision]:
         """One Decision per lead, in order. An error while checking a lead fails that lead only."""
+        return self.settle(self.check(leads))
+
+    def check(self, leads: Sequence[LeadInput]) -> Checked:
+        """Every check of each lead on its own: the first half of ``decide``.
+
+        It needs no other lead and no stored state, so a caller can run it before taking the source's
+        lock and keep only ``settle`` (dedupe and allocation) under it.
+        """
         with without_cyclic_gc():
             checked: list[_Checked | Decision] = []
             append = checked.append
@@ -621,7 +636,12 @@ class Engine:
                     append(check_lead(lead))
                 except Exception as error:
                     append(_failed(lead, error))
-            return self._finish(checked)
+            return Checked(checked)
+
+    def settle(self, checked: Checked) -> list[Decision]:
+        """Dedupe and allocation, in order, then one Decision per lead: the second half of ``decide``."""
+        with without_cyclic_gc():
+            return self._finish(checked.items)
 
     def _check_lead(self, lead: LeadInput) -> _Checked:
         """Every field check and the lead-level checks that need no other lead."""
