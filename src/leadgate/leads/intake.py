@@ -20,7 +20,7 @@ from leadgate.accounts.models import ApiKey
 from leadgate.sources.models import Source
 
 from .models import IdempotencyRecord, Lead, ReceivedVia
-from .services import Actor, lock_source, process_leads
+from .services import Actor, lock_source, prepare_leads, store_leads
 
 # Kept at least a day, as integrators expect of idempotency keys; the worker purges older ones.
 IDEMPOTENCY_KEEP = dt.timedelta(hours=48)
@@ -89,38 +89,33 @@ def _receive(
     idempotency_key: str,
     request_digest: str,
 ) -> tuple[list[dict[str, Any]], bool]:
+    if idempotency_key and api_key is not None:
+        replay = _replay(api_key, idempotency_key, request_digest)  # the common retry, without any work
+        if replay is not None:
+            return replay, True
+    # Building and checking the new leads needs no lock: it happens before the transaction, for the
+    # submissions whose external_id is not known yet; under the lock that is confirmed.
+    new, known = _new_submissions(source, submissions)
+    prepared = prepare_leads(
+        source, [s.values for s in new], received_via=received_via, external_ids=[s.external_id for s in new]
+    )
     with transaction.atomic():
         lock_source(source)
         if idempotency_key and api_key is not None:
-            record = IdempotencyRecord.objects.filter(api_key=api_key, key=idempotency_key).first()
-            if record is not None:
-                if record.request_digest != request_digest:
-                    raise IdempotencyKeyReused(idempotency_key)
-                return list(record.response), True
-
-        wanted = {s.external_id for s in submissions if s.external_id}
-        known: dict[str, Lead] = {}
-        if wanted:
-            known = {
-                lead.external_id: lead for lead in Lead.objects.filter(source=source, external_id__in=wanted)
-            }
-        new: list[Submission] = []
-        for submission in submissions:
-            if not submission.external_id or submission.external_id not in known:
-                new.append(submission)
-                if submission.external_id:
-                    known[submission.external_id] = None  # type: ignore[assignment]  # claimed below
-        created = iter(
-            process_leads(
-                source,
-                [s.values for s in new],
-                received_via=received_via,
-                actor=actor,
-                external_ids=[s.external_id for s in new],
-            )
-            if new
-            else []
-        )
+            replay = _replay(api_key, idempotency_key, request_digest)
+            if replay is not None:
+                return replay, True
+        if any(s.external_id for s in new):
+            confirmed, known = _new_submissions(source, submissions)
+            if len(confirmed) != len(new):  # another request stored some of them meanwhile
+                new = confirmed
+                prepared = prepare_leads(
+                    source,
+                    [s.values for s in new],
+                    received_via=received_via,
+                    external_ids=[s.external_id for s in new],
+                )
+        created = iter(store_leads(prepared, actor=actor) if new else [])
         outcomes: list[dict[str, Any]] = []
         for submission in submissions:
             lead = known.get(submission.external_id) if submission.external_id else None
@@ -139,6 +134,39 @@ def _receive(
                 created_at=timezone.now(),
             )
         return outcomes, not new
+
+
+def _replay(api_key: ApiKey, idempotency_key: str, request_digest: str) -> list[dict[str, Any]] | None:
+    """The first answer to this key, or None; raises IdempotencyKeyReused for another request's key."""
+    record = IdempotencyRecord.objects.filter(api_key=api_key, key=idempotency_key).first()
+    if record is None:
+        return None
+    if record.request_digest != request_digest:
+        raise IdempotencyKeyReused(idempotency_key)
+    return list(record.response)
+
+
+def _new_submissions(
+    source: Source, submissions: Sequence[Submission]
+) -> tuple[list[Submission], dict[str, Lead | None]]:
+    """The submissions to create (unknown external_id, the first of repeats, or none given) and the
+    source's leads already holding the external_ids given."""
+    wanted = {s.external_id for s in submissions if s.external_id}
+    known: dict[str, Lead | None] = {}
+    if wanted:
+        known = {
+            lead.external_id: lead for lead in Lead.objects.filter(source=source, external_id__in=wanted)
+        }
+    new: list[Submission] = []
+    claimed: set[str] = set()
+    for submission in submissions:
+        ext = submission.external_id
+        if not ext:
+            new.append(submission)
+        elif ext not in known and ext not in claimed:
+            new.append(submission)
+            claimed.add(ext)
+    return new, known
 
 
 def purge_idempotency_records(now: dt.datetime | None = None) -> int:

@@ -178,31 +178,79 @@ def process_leads(
     event's note rather than dropped silently. ``external_ids`` (one per submission, "" for none) are the
     sender's own ids; the database refuses a second lead with the same one in a source (IntegrityError).
     """
+    prepared = prepare_leads(
+        source, submissions, received_via=received_via, submitted_at=submitted_at, external_ids=external_ids
+    )
+    return store_leads(prepared, actor=actor)
+
+
+@dataclass
+class PreparedLeads:
+    """New leads built and each checked on its own, waiting to be settled and stored under the lock."""
+
+    source: Source
+    compiled: CompiledSource
+    submissions: Sequence[Mapping[str, Any]]
+    received_via: str
+    external_ids: Sequence[str] | None
+    submitted_at: dt.datetime | None
+    leads: list[Lead]
+    notes: list[str]
+    checked: Checked
+
+
+def prepare_leads(
+    source: Source,
+    submissions: Sequence[Mapping[str, Any]],
+    *,
+    received_via: str = ReceivedVia.API,
+    submitted_at: dt.datetime | None = None,
+    external_ids: Sequence[str] | None = None,
+) -> list[PreparedLeads]:
+    """The half of ``process_leads`` that needs no lock: keys mapped, leads built, each lead's own checks.
+
+    One part per LEADGATE_PROCESS_BATCH_SIZE submissions, each stored in a transaction of its own.
+    """
+    parts = []
+    for start in range(0, len(submissions), settings.LEADGATE_PROCESS_BATCH_SIZE):
+        batch = submissions[start : start + settings.LEADGATE_PROCESS_BATCH_SIZE]
+        ids = external_ids[start : start + len(batch)] if external_ids else None
+        parts.append(_prepare(source, compiled_source(source), batch, received_via, ids, submitted_at))
+    return parts
+
+
+def store_leads(prepared: Sequence[PreparedLeads], *, actor: Actor = SYSTEM) -> list[Lead]:
+    """The other half: under the source's lock, dedupe and allocation, then the leads and their history.
+
+    Only this part waits for concurrent posts to the same source, so it holds the lock briefly.
+    """
     from leadgate.delivery.callbacks import queue_status_callbacks
 
     leads: list[Lead] = []
-    for batch in _chunks(submissions, settings.LEADGATE_PROCESS_BATCH_SIZE):
-        ids = external_ids[len(leads) : len(leads) + len(batch)] if external_ids else None
-        now = submitted_at or timezone.now()
-        # What needs no lock comes first: keys mapped, leads built, each lead's own checks. Under the
-        # source's lock only dedupe, allocation and the writes remain, so concurrent posts wait less.
-        compiled = compiled_source(source)
-        new, notes, checked = _prepare(source, compiled, batch, received_via, ids, now)
+    for part in prepared:
+        source = part.source
         # No savepoint inside a caller's transaction: the caller's is the unit (the API's one request).
         with transaction.atomic(savepoint=False):
             lock_source(source)
-            if compiled_source(source) is not compiled:  # the rules changed meanwhile: check again
-                compiled = compiled_source(source)
-                new, notes, checked = _prepare(source, compiled, batch, received_via, ids, now)
+            if compiled_source(source) is not part.compiled:  # the rules changed meanwhile: check again
+                part = _prepare(
+                    source,
+                    compiled_source(source),
+                    part.submissions,
+                    part.received_via,
+                    part.external_ids,
+                    part.submitted_at,
+                )
             decided_at = timezone.now()
-            decisions = _settle(_engine(source, compiled), checked, [lead.lead_id for lead in new])
+            new = part.leads
+            decisions = _settle(_engine(source, part.compiled), part.checked, [lead.lead_id for lead in new])
             for lead, decision in zip(new, decisions, strict=True):
                 _apply(lead, decision, source, decided_at)
             insert_leads(new)
             insert(
                 [
                     _event(lead, LeadEvent.Kind.RECEIVED, actor, decided_at, ("", ""), note=note)
-                    for lead, note in zip(new, notes, strict=True)
+                    for lead, note in zip(new, part.notes, strict=True)
                 ]
             )
             queue_status_callbacks(source, new, decided_at)
@@ -216,11 +264,12 @@ def _prepare(
     batch: Sequence[Mapping[str, Any]],
     received_via: str,
     external_ids: Sequence[str] | None,
-    submitted_at: dt.datetime,
-) -> tuple[list[Lead], list[str], Checked]:
+    submitted_at: dt.datetime | None,
+) -> PreparedLeads:
     """New leads for the submissions, their history notes, and each lead's own checks."""
     new: list[Lead] = []
     notes: list[str] = []
+    at = submitted_at or timezone.now()
     for i, raw in enumerate(batch):
         values, unknown = map_submission(compiled.matcher, raw)
         new.append(
@@ -230,7 +279,7 @@ def _prepare(
                 values=_jsonable(values),
                 received_via=received_via,
                 external_id=external_ids[i] if external_ids else "",
-                submitted_at=submitted_at,
+                submitted_at=at,
             )
         )
         notes.append(f"Unknown keys ignored: {', '.join(unknown)}" if unknown else "")
@@ -240,7 +289,9 @@ def _prepare(
     except Exception:
         log.exception("checking a batch of %d leads failed; checking them one by one", len(inputs))
         checked = Checked([item for lead in inputs for item in _check_one(compiled.engine, lead)])
-    return new, notes, checked
+    return PreparedLeads(
+        source, compiled, batch, received_via, external_ids, submitted_at, new, notes, checked
+    )
 
 
 def _check_one(engine: Engine, lead: LeadInput) -> list[Any]:
