@@ -8,6 +8,7 @@ fields stay the single description of the table: the SQL is built from them.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from functools import cache
@@ -55,12 +56,21 @@ def insert(objs: Sequence[models.Model]) -> None:
         return
     sql, fields, preparers = _plan(type(objs[0]), connection.vendor)
     pairs = list(zip(fields, preparers, strict=True))
+    # The rows of one batch share their timestamps: each distinct one is adapted once.
+    adapted: dict[Any, Any] = {}
     rows = []
     for obj in objs:
         row = []
         for field, prepare in pairs:
             value = field.pre_save(obj, True)
-            row.append(value if prepare is None or value is None else prepare(value))
+            if prepare is None or value is None:
+                row.append(value)
+            elif isinstance(value, dt.datetime):
+                if value not in adapted:
+                    adapted[value] = prepare(value)
+                row.append(adapted[value])
+            else:
+                row.append(prepare(value))
         rows.append(row)
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
