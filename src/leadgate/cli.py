@@ -34,8 +34,13 @@ def _setup(migrate: bool = True) -> None:
         migrate_if_needed()
 
 
+def _json_default(value: Any) -> str:
+    """Times as ISO 8601, like the API; anything else as its text."""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
 def _print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, default=str))
+    print(json.dumps(data, ensure_ascii=False, default=_json_default))
 
 
 def _source(slug: str) -> Any:
@@ -232,20 +237,7 @@ def cmd_createuser(args: argparse.Namespace) -> None:
 def cmd_apikey(args: argparse.Namespace) -> None:
     _setup()
     from leadgate.accounts.models import ApiKey, User
-    from leadgate.accounts.services import create_api_key, revoke_api_key
-
-    def row(key: ApiKey) -> dict[str, Any]:
-        return {
-            "id": key.pk,
-            "kind": key.kind,
-            "name": key.name,
-            "prefix": key.prefix,
-            "source": key.source.slug if key.source else None,
-            "user": key.user.username if key.user else None,
-            "created_at": key.created_at.isoformat(),
-            "last_used_at": key.last_used_at.isoformat() if key.last_used_at else None,
-            "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
-        }
+    from leadgate.accounts.services import create_api_key, describe_api_key, revoke_api_key
 
     if args.action == "create":
         if bool(args.target) == bool(args.user):
@@ -274,7 +266,7 @@ def cmd_apikey(args: argparse.Namespace) -> None:
             keys = keys.filter(source=_source(args.target))
         for key in keys:
             if args.json:
-                _print_json(row(key))
+                _print_json(describe_api_key(key))
             else:
                 owner = key.source.slug if key.source else key.user.username if key.user else ""
                 used = key.last_used_at.strftime("%Y-%m-%d %H:%M") if key.last_used_at else "never used"
@@ -295,7 +287,7 @@ def cmd_apikey(args: argparse.Namespace) -> None:
         key = matches.select_related("source", "user").get()
         revoke_api_key(key)
         if args.json:
-            _print_json(row(key))
+            _print_json(describe_api_key(key))
         else:
             print(f"revoked {key.prefix}… ({key.name})")
 

@@ -214,3 +214,14 @@ def test_a_deactivated_users_token_stops_working(personas, django_user_model):
 
     forget_authenticated_keys()  # what AUTH_CACHE_SECONDS does by itself in a running server
     assert personas["manager"].get("/sources").status_code == 401
+
+
+def test_nul_characters_anywhere_are_clear_errors_or_dropped(personas):
+    r = personas["admin"].get("/sources/data%00summit")
+    assert (r.status_code, r.json()["code"]) == (400, "nul_character")
+    r = personas["admin"].get("/sources/data-summit-2026/leads", q="a\x00b")
+    assert (r.status_code, r.json()["code"]) == (400, "nul_character")
+    r = personas["admin"].post("/keys", {"name": "bad\x00name"})
+    assert r.status_code == 201 and r.json()["name"] == "badname"
+    r = personas["manager"].post("/suppression-lists/do_not_contact/add", {"emails": ["x\x00@y.com"]})
+    assert "x@y.com" in r.json()["emails"]

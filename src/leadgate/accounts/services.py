@@ -73,6 +73,21 @@ def create_api_key(
     return key, secret
 
 
+def describe_api_key(key: ApiKey) -> dict[str, Any]:
+    """A key as lists show it (never its secret)."""
+    return {
+        "id": key.pk,
+        "kind": key.kind,
+        "name": key.name,
+        "prefix": key.prefix,
+        "source": key.source.slug if key.source else None,
+        "user": key.user.username if key.user else None,
+        "created_at": key.created_at,
+        "last_used_at": key.last_used_at,
+        "revoked_at": key.revoked_at,
+    }
+
+
 def revoke_api_key(key: ApiKey) -> bool:
     """Revoke ``key`` from now on; False when it was revoked already."""
     if key.revoked_at is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from django.conf import settings
@@ -13,9 +12,11 @@ from ninja import Router
 
 from leadgate.leads.intake import IdempotencyKeyReused, Submission, receive_leads
 from leadgate.leads.services import Actor
+from leadgate.lib.text import storable
 from leadgate.sources.services import source_by_slug
 
 from .auth import actor_label, caller, can_post_to, key_auth
+from .parser import parse_json
 from .problems import AUTH_ERRORS, Problem, ProblemSchema
 from .schemas import LeadOutcome
 
@@ -135,12 +136,12 @@ def _parse(request: HttpRequest, body: bytes) -> tuple[list[Submission], bool]:
     data: Any
     if content_type == "application/json" or content_type.endswith("+json"):
         try:
-            data = json.loads(body)
+            data = parse_json(body)
         except (ValueError, RecursionError) as exc:
             raise Problem(422, "malformed_json", f"The body is not valid JSON: {exc}"[:300]) from None
     elif content_type == "application/x-www-form-urlencoded":
         # Repeated keys (checkboxes of a multi picklist) are joined the way a spreadsheet cell holds them.
-        data = {k: ";".join(v) if len(v) > 1 else v[0] for k, v in request.POST.lists()}
+        data = storable({k: ";".join(v) if len(v) > 1 else v[0] for k, v in request.POST.lists()})
     else:
         raise Problem(
             415,
@@ -166,7 +167,7 @@ def _parse(request: HttpRequest, body: bytes) -> tuple[list[Submission], bool]:
         if not isinstance(item, dict):
             errors.append({"pointer": where or "/", "message": "must be an object of field values"})
             continue
-        values = {_text(k): _text(v) if isinstance(v, str) else v for k, v in item.items()}
+        values = dict(item)
         external_id = values.pop("external_id", None)
         if external_id is not None and (
             isinstance(external_id, bool)
@@ -192,12 +193,3 @@ def _parse(request: HttpRequest, body: bytes) -> tuple[list[Submission], bool]:
             errors=errors,
         )
     return submissions, single
-
-
-def _text(value: str) -> str:
-    """Text that every database can store: JSON may carry lone surrogates (``"\\ud800"``) and NULs, which
-    PostgreSQL refuses; they become U+FFFD and are dropped, so the lead is still received and decided."""
-    if value.isascii() and "\x00" not in value:
-        return value
-    value = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return value.replace("\x00", "")

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from leadgate.accounts.models import ApiKey, Role
-from leadgate.accounts.services import create_api_key, revoke_api_key
+from leadgate.accounts.services import create_api_key, describe_api_key, revoke_api_key
 
 from .auth import key_auth, require_role
 from .problems import AUTH_ERRORS, Problem, ProblemSchema
@@ -16,20 +16,6 @@ from .schemas import KeyCreatedOut, KeyCreateIn, KeyOut
 from .sources import get_source
 
 router = Router(tags=["keys"])
-
-
-def key_out(key: ApiKey) -> dict[str, Any]:
-    return {
-        "id": key.pk,
-        "kind": key.kind,
-        "name": key.name,
-        "prefix": key.prefix,
-        "source": key.source.slug if key.source else None,
-        "user": key.user.username if key.user else None,
-        "created_at": key.created_at,
-        "last_used_at": key.last_used_at,
-        "revoked_at": key.revoked_at,
-    }
 
 
 def _visible(request: HttpRequest) -> Any:
@@ -46,7 +32,7 @@ def _visible(request: HttpRequest) -> Any:
 
 @router.get("/keys", auth=key_auth, response={200: list[KeyOut], **AUTH_ERRORS})
 def list_keys(request: HttpRequest) -> list[dict[str, Any]]:
-    return [key_out(k) for k in _visible(request).order_by("-created_at", "-id")]
+    return [describe_api_key(k) for k in _visible(request).order_by("-created_at", "-id")]
 
 
 @router.post("/keys", auth=key_auth, response={201: KeyCreatedOut, 404: ProblemSchema, **AUTH_ERRORS})
@@ -59,7 +45,7 @@ def create_key(request: HttpRequest, body: KeyCreateIn) -> Status:
     else:
         me = require_role(request, Role.VIEWER)
         key, secret = create_api_key(body.name, user=me.user, created_by=me.user)
-    return Status(201, {**key_out(key), "key": secret})
+    return Status(201, {**describe_api_key(key), "key": secret})
 
 
 @router.delete("/keys/{key_id}", auth=key_auth, response={200: KeyOut, 404: ProblemSchema, **AUTH_ERRORS})
@@ -69,4 +55,4 @@ def revoke_key(request: HttpRequest, key_id: int) -> dict[str, Any]:
     if key is None:
         raise Problem(404, "unknown_key", f"No key {key_id} that you may revoke.")
     revoke_api_key(key)
-    return key_out(key)
+    return describe_api_key(key)

@@ -11,6 +11,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from . import catalogue, intake, keys, leads, lists, sources
+from .parser import StorableTextParser
 from .problems import PROBLEM_CONTENT_TYPE, Problem
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ api = LeadgateAPI(
         "within your role. Errors are `application/problem+json` with a stable `code`."
     ),
     urls_namespace="api",
+    parser=StorableTextParser(),
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
