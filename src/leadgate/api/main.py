@@ -21,8 +21,14 @@ class LeadgateAPI(NinjaAPI):
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         """Error responses are documented as what they are: application/problem+json."""
         schema = super().get_openapi_schema(*args, **kwargs)
+        problem = {"$ref": "#/components/schemas/ProblemSchema"}
         for operations in schema["paths"].values():
             for operation in operations.values():
+                # Any request may be malformed below the endpoint (a NUL in the URL, a bad Content-Length).
+                operation.setdefault("responses", {}).setdefault(
+                    "400",
+                    {"description": "Bad Request", "content": {PROBLEM_CONTENT_TYPE: {"schema": problem}}},
+                )
                 for code, response in operation.get("responses", {}).items():
                     content = response.get("content", {})
                     if int(code) >= 400 and "application/json" in content:
