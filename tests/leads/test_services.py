@@ -235,3 +235,41 @@ def test_rules_changed_between_check_and_lock_are_applied(summit, monkeypatch):
     monkeypatch.setattr(services, "compiled_source", compiled_then_alias)
     [lead] = process_leads(summit, [good_lead(job_level="Head of Sales")])
     assert (lead.status, lead.clean["job_level"]) == ("accepted", "Director")
+
+
+def test_stored_dedupe_by_email_and_phone(summit):
+    Source.objects.filter(pk=summit.pk).update(dedupe_key="email_and_phone")
+    summit.refresh_from_db()
+    [first] = process_leads(summit, [good_lead()])
+    same, other_phone = process_leads(
+        summit, [good_lead(phone="+49 30 1234567"), good_lead(phone="+49 30 7654321")]
+    )
+    assert first.status == "accepted"
+    assert same.disposition_code == "REJECT_LEAD_DUPLICATE" and first.lead_id in same.custom_reason
+    assert other_phone.status == "accepted"
+
+
+def test_stored_dedupe_keeps_to_the_lookback_window(summit):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    long_ago = timezone.now() - dt.timedelta(days=400)  # the example's rule looks back 365 days
+    [old] = process_leads(summit, [good_lead()], submitted_at=long_ago)
+    [again] = process_leads(summit, [good_lead()])
+    [third] = process_leads(summit, [good_lead()])
+    assert (old.status, again.status) == ("accepted", "accepted")
+    assert third.disposition_code == "REJECT_LEAD_DUPLICATE" and again.lead_id in third.custom_reason
+
+
+def test_stored_dedupe_across_all_sources(summit):
+    from leadgate.sources.definition_file import apply_definition
+
+    apply_definition(
+        "sources:\n  - slug: roadshow\n    status: live\n    dedupe: {key: email, scope: all}\n"
+        "    fields: [{key: email, label: Email, type: email}]\n"
+    )
+    [original] = process_leads(summit, [good_lead()])
+    [elsewhere] = process_leads(Source.objects.get(slug="roadshow"), [{"email": "Ann.Lee@acme-corp.com"}])
+    assert elsewhere.disposition_code == "REJECT_LEAD_DUPLICATE"
+    assert original.lead_id in elsewhere.custom_reason

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from typing import Any
 
-from django.db.models import Q
+from django.db import connection
 from django.utils import timezone
 
 from leadgate.rules.catalogue import Status
@@ -23,19 +24,37 @@ class StoredDedupeIndex:
     """Looks dedupe keys up among the leads already stored, within the rule's scope and lookback window."""
 
     def __init__(self, source: Source, rule: DedupeRule, now: dt.datetime | None = None) -> None:
-        self.leads = Lead.objects.filter(status__in=ORIGINAL_STATUSES)
-        if rule.scope == DedupeScope.SOURCE:
-            self.leads = self.leads.filter(source=source)
+        self.source_id = source.pk if rule.scope == DedupeScope.SOURCE else None
         # The lookback window and the order are applied to the few rows found, not in SQL: given a date
         # range or an ORDER BY, SQLite walks the source's leads by date instead of using the key indexes.
         self.since = (
             (now or timezone.now()) - dt.timedelta(days=rule.lookback_days) if rule.lookback_days else None
         )
 
-    def _first_by_key(self, rows: Iterable[tuple[str, dt.datetime, int, str]]) -> dict[str, str]:
+    def _select(self, key_sql: str, condition: str, values: list[str]) -> list[tuple[str, Any, int, str]]:
+        """(key, submitted_at, pk, lead_id) of the originals matching ``condition``.
+
+        Plain SQL: a lead post makes this query every time, and building it through the ORM cost more
+        than running it.
+        """
+        table = connection.ops.quote_name(Lead._meta.db_table)
+        conditions = ["status IN (%s, %s)", condition]
+        params: list[Any] = [*ORIGINAL_STATUSES]
+        if self.source_id is not None:
+            conditions.insert(0, "source_id = %s")
+            params.insert(0, self.source_id)
+        where = " AND ".join(conditions)
+        sql = f"SELECT {key_sql}, submitted_at, id, lead_id FROM {table} WHERE {where}"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, *values])
+            return cursor.fetchall()
+
+    def _first_by_key(self, rows: Iterable[tuple[str, Any, int, str]]) -> dict[str, str]:
         """The earliest original (by submission, then id) per key, within the lookback window."""
         first: dict[str, tuple[dt.datetime, int, str]] = {}
         for key, submitted_at, pk, lead_id in rows:
+            if submitted_at.tzinfo is None:  # SQLite gives back naive UTC
+                submitted_at = submitted_at.replace(tzinfo=dt.UTC)
             if self.since is not None and submitted_at < self.since:
                 continue
             if key not in first or (submitted_at, pk) < first[key][:2]:
@@ -59,28 +78,23 @@ class StoredDedupeIndex:
             kind = column.split("_")[0]
             for start in range(0, len(ordered), 500):
                 chunk = ordered[start : start + 500]
-                rows = self.leads.filter(**{f"{column}__in": chunk}).order_by()
                 found.update(
                     self._first_by_key(
                         (f"{kind}:{value}", at, pk, lead_id)
-                        for value, at, pk, lead_id in rows.values_list(
-                            column, "submitted_at", "pk", "lead_id"
+                        for value, at, pk, lead_id in self._select(
+                            column, f"{column} IN ({', '.join(['%s'] * len(chunk))})", chunk
                         )
                     )
                 )
         ordered_pairs = sorted(pairs)
         for start in range(0, len(ordered_pairs), 200):  # SQLite limits expression depth
-            condition = Q()
-            for email, phone in ordered_pairs[start : start + 200]:
-                condition |= Q(email_key=email, phone_key=phone)
-            rows = self.leads.filter(condition).order_by()
+            chunk = ordered_pairs[start : start + 200]
+            either = " OR ".join(["(email_key = %s AND phone_key = %s)"] * len(chunk))
+            rows = self._select(
+                "email_key || '|' || phone_key", f"({either})", [v for pair in chunk for v in pair]
+            )
             found.update(
-                self._first_by_key(
-                    (f"email+phone:{email}|{phone}", at, pk, lead_id)
-                    for email, phone, at, pk, lead_id in rows.values_list(
-                        "email_key", "phone_key", "submitted_at", "pk", "lead_id"
-                    )
-                )
+                self._first_by_key((f"email+phone:{key}", at, pk, lead_id) for key, at, pk, lead_id in rows)
             )
         return found
 
