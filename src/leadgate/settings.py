@@ -149,6 +149,8 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # leadgate's own settings
 LEADGATE_ALLOW_PRIVATE_DESTINATIONS = env_bool("LEADGATE_ALLOW_PRIVATE_DESTINATIONS", False)
 LEADGATE_WEB_WORKERS = env_int("LEADGATE_WEB_WORKERS", 2, minimum=1)
+# One line per request on standard output; a proxy in front usually logs them already.
+LEADGATE_ACCESS_LOG = env_bool("LEADGATE_ACCESS_LOG", True)
 LEADGATE_PROCESS_BATCH_SIZE = env_int("LEADGATE_PROCESS_BATCH_SIZE", 1000, minimum=1)
 # API: requests a minute per key (0: no limit) and the largest request body, in bytes.
 LEADGATE_API_RATE_LIMIT = env_int("LEADGATE_API_RATE_LIMIT", 6000, minimum=0)

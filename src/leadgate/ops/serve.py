@@ -49,10 +49,11 @@ def serve(host: str, port: int, worker: bool = True, demo: bool = True) -> None:
         "--bind", f"{host}:{port}",
         "--workers", str(settings.LEADGATE_WEB_WORKERS),
         "--threads", "4",
-        "--access-logfile", "-",
         "--graceful-timeout", "10",
         "--no-control-socket",  # one fixed path per user: two leadgates on a machine would collide
     ]  # fmt: skip
+    if settings.LEADGATE_ACCESS_LOG:
+        web += ["--access-logfile", "-"]
     children.append(subprocess.Popen(web))  # noqa: S603 (our own interpreter and arguments)
     if worker:
         children.append(subprocess.Popen([python, "-m", "leadgate", "worker"]))  # noqa: S603
