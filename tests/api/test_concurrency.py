@@ -63,3 +63,19 @@ def test_two_retries_with_one_external_id_make_one_lead(owner):
     first, second = _race([call, call])
     assert first.json()[0]["lead_id"] == second.json()[0]["lead_id"]
     assert Lead.objects.filter(external_id="crm-7").count() == 1
+
+
+def test_many_concurrent_posts_each_get_their_own_lead(owner):
+    from leadgate.leads.models import LeadEvent
+
+    calls = [
+        (lambda i=i: owner.post(URL, good_lead(email=f"c{i}@acme-corp.com", first_name=f"N{i}")))
+        for i in range(12)
+    ]
+    answers = _race(calls)
+    assert all(a.status_code == 201 for a in answers)
+    ids = [a.json()["lead_id"] for a in answers]
+    assert len(set(ids)) == 12
+    for i, lead_id in enumerate(ids):
+        assert Lead.objects.get(lead_id=lead_id).values["first_name"] == f"N{i}"
+    assert LeadEvent.objects.count() == 12
