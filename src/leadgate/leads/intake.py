@@ -222,12 +222,15 @@ class _SharedTransactions:
         try:
             with transaction.atomic():
                 lock_source(jobs[0].source)
-                for job in jobs:
-                    try:
-                        with transaction.atomic():  # a savepoint: one job's failure is its own
-                            job.result = _store(job)
-                    except Exception as exc:
-                        job.error = exc
+                if len(jobs) == 1:  # alone: its failure is the transaction's, no savepoint needed
+                    jobs[0].result = _store(jobs[0])
+                else:
+                    for job in jobs:
+                        try:
+                            with transaction.atomic():  # a savepoint: one job's failure is its own
+                                job.result = _store(job)
+                        except Exception as exc:
+                            job.error = exc
         except Exception as exc:  # the transaction itself failed: every job with it
             for job in jobs:
                 job.error, job.result = exc, None
