@@ -458,9 +458,10 @@ def bench_database(
         env, workdir / f"serve-{database}.log", _pg_admin(args.pg_url)[1] if database == "postgresql" else ""
     )
     server.start()
+    served = json.loads(_leadgate(env, "check", "--json").stdout)  # the settings the server runs with
     run.settings = {
-        "web workers": env.get("LEADGATE_WEB_WORKERS", "2 (default)"),
-        "threads": "4 per web worker (gthread)",
+        "web workers": str(served["web_workers"]),
+        "threads": f"{served['web_threads']} per web worker (gthread)",
         "rate limit": "LEADGATE_API_RATE_LIMIT=0 (off)",
     }
     say(f"  leadgate serve on port {server.port} (log: {server.log})")
@@ -639,7 +640,9 @@ def render(runs: list[DatabaseRun], machine: dict[str, Any], started: dt.datetim
     memory = f"{machine['memory_gib']:.1f} GiB RAM" if machine.get("memory_gib") else "RAM unknown"
     shown = [a for i, a in enumerate(args.argv) if a != "--out" and args.argv[i - 1 : i] != ["--out"]]
     command = " ".join(["python -m bench api", *(a for a in shown if not a.startswith("--out="))])
-    web_workers = os.environ.get("LEADGATE_WEB_WORKERS") or "2 (the default)"
+    served = next((r.settings for r in runs if r.settings), {})
+    web_workers = served.get("web workers", "?")
+    web_threads = served.get("threads", "4 per web worker").split()[0]
     lines = [
         BEGIN,
         "## Intake API",
@@ -652,7 +655,8 @@ def render(runs: list[DatabaseRun], machine: dict[str, Any], started: dt.datetim
         "generator share these cores.",
         f"- **leadgate:** commit {_commit()}; {', '.join(versions)}.",
         "- **Server:** `leadgate serve --no-demo --port <free port>`: gunicorn (gthread) with "
-        f"{web_workers} web workers × 4 threads, plus the background worker, as shipped; access log to a "
+        f"{web_workers} web workers × {web_threads} threads (the defaults on this machine unless "
+        "LEADGATE_WEB_WORKERS / LEADGATE_WEB_THREADS were set), plus the background worker; access log to a "
         "file. "
         "`LEADGATE_API_RATE_LIMIT=0`: the per-key rate limit (6,000 requests a minute by default) is off "
         "for the run, or it would be what is measured.",

@@ -6,6 +6,7 @@ PostgreSQL is one variable away: LEADGATE_DATABASE_URL=postgresql://…
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -148,7 +149,10 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # leadgate's own settings
 LEADGATE_ALLOW_PRIVATE_DESTINATIONS = env_bool("LEADGATE_ALLOW_PRIVATE_DESTINATIONS", False)
-LEADGATE_WEB_WORKERS = env_int("LEADGATE_WEB_WORKERS", 2, minimum=1)
+# Two web processes per core: a process runs Python on one core at a time, and kept-alive client
+# connections stick to the process that accepted them, so with one per core a core often idles.
+LEADGATE_WEB_WORKERS = env_int("LEADGATE_WEB_WORKERS", min(2 * (os.cpu_count() or 1), 8), minimum=1)
+LEADGATE_WEB_THREADS = env_int("LEADGATE_WEB_THREADS", 4, minimum=1)
 # One line per request on standard output; a proxy in front usually logs them already.
 LEADGATE_ACCESS_LOG = env_bool("LEADGATE_ACCESS_LOG", True)
 LEADGATE_PROCESS_BATCH_SIZE = env_int("LEADGATE_PROCESS_BATCH_SIZE", 1000, minimum=1)

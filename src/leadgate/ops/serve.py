@@ -48,7 +48,7 @@ def serve(host: str, port: int, worker: bool = True, demo: bool = True) -> None:
         python, "-m", "gunicorn", "leadgate.wsgi:application",
         "--bind", f"{host}:{port}",
         "--workers", str(settings.LEADGATE_WEB_WORKERS),
-        "--threads", "4",
+        "--threads", str(settings.LEADGATE_WEB_THREADS),
         "--graceful-timeout", "10",
         "--no-control-socket",  # one fixed path per user: two leadgates on a machine would collide
     ]  # fmt: skip

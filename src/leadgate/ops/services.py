@@ -65,6 +65,7 @@ def check_configuration() -> dict[str, Any]:
         "allowed_hosts": ",".join(settings.ALLOWED_HOSTS),
         "allow_private_destinations": settings.LEADGATE_ALLOW_PRIVATE_DESTINATIONS,
         "web_workers": settings.LEADGATE_WEB_WORKERS,
+        "web_threads": settings.LEADGATE_WEB_THREADS,
     }
     try:
         connections[DEFAULT_DB_ALIAS].ensure_connection()
