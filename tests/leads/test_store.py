@@ -43,11 +43,15 @@ def test_values_survive_the_round_trip(summit):
     assert (stored.custom_reason, stored.external_id) == ('Email: "ünï" — bad', "ext-1")
     assert Lead.objects.get(pk=leads[1].pk).values == {}
 
-    insert([LeadEvent(lead=stored, at=at, kind="received", changes={"email": ["a", "b"]}, note="n")])
-    event = LeadEvent.objects.get(lead=stored)
+    insert(
+        LeadEvent, [LeadEvent(lead=stored, at=at, kind="received", changes={"email": ["a", "b"]}, note="n")]
+    )
+    insert(LeadEvent, [{"lead_id": stored.pk, "at": at, "kind": "edited", "note": "as a mapping"}])
+    event, mapped = LeadEvent.objects.filter(lead=stored).order_by("id")
     assert (event.at, event.changes, event.user) == (at, {"email": ["a", "b"]}, None)
+    assert (mapped.kind, mapped.changes, mapped.actor, mapped.note) == ("edited", {}, "", "as a mapping")
 
 
 def test_nothing_to_insert():
-    insert([])
+    insert(LeadEvent, [])
     insert_leads([])

@@ -84,7 +84,7 @@ def queue_status_callbacks(source: Source, leads: Iterable[Lead], at: dt.datetim
         for lead in leads
     ]
     if rows:
-        insert(rows)
+        insert(StatusCallback, rows)
         transaction.on_commit(_wake_sender)
     return len(rows)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -46,23 +46,28 @@ def _plan(
     return sql, fields, [_preparer(f) for f in fields]
 
 
-def insert(objs: Sequence[models.Model]) -> None:
-    """Insert new model instances of one model, as ``bulk_create`` would, without setting their pks.
+def insert(model: type[models.Model], rows: Sequence[models.Model | Mapping[str, Any]]) -> None:
+    """Insert new rows of ``model``, as ``bulk_create`` would, without setting pks.
 
-    Fields' ``pre_save`` runs as in ``bulk_create`` (``auto_now`` and defaults apply). Call it inside a
-    transaction; read the pks back by a natural key when they are needed (``insert_leads``).
+    A row is a model instance (fields' ``pre_save`` runs, so ``auto_now`` applies) or a mapping by field
+    attname (``lead_id``, not ``lead``), where missing fields take their defaults: the cheaper form, for
+    rows nobody reads back. Call it inside a transaction; read pks back by a natural key when they are
+    needed (``insert_leads``).
     """
-    if not objs:
+    if not rows:
         return
-    sql, fields, preparers = _plan(type(objs[0]), connection.vendor)
+    sql, fields, preparers = _plan(model, connection.vendor)
     pairs = list(zip(fields, preparers, strict=True))
     # The rows of one batch share their timestamps: each distinct one is adapted once.
     adapted: dict[Any, Any] = {}
-    rows = []
-    for obj in objs:
+    prepared = []
+    for obj in rows:
         row = []
         for field, prepare in pairs:
-            value = field.pre_save(obj, True)
+            if isinstance(obj, Mapping):
+                value = obj[field.attname] if field.attname in obj else field.get_default()
+            else:
+                value = field.pre_save(obj, True)
             if prepare is None or value is None:
                 row.append(value)
             elif isinstance(value, dt.datetime):
@@ -71,16 +76,16 @@ def insert(objs: Sequence[models.Model]) -> None:
                 row.append(adapted[value])
             else:
                 row.append(prepare(value))
-        rows.append(row)
+        prepared.append(row)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        cursor.executemany(sql, prepared)
 
 
 def insert_leads(leads: Sequence[Any]) -> None:
     """Insert new leads and set their pks (read back by LeadID, which is unique)."""
     if not leads:
         return
-    insert(leads)
+    insert(type(leads[0]), leads)
     by_id = {lead.lead_id: lead for lead in leads}
     table = connection.ops.quote_name(type(leads[0])._meta.db_table)
     ids = list(by_id)
