@@ -613,23 +613,6 @@ def _verdict(passed: bool | None) -> str:
     return "not judged" if passed is None else ("pass" if passed else "**MISSED**")
 
 
-def _commit() -> str:
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "src", "bench"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{commit} with uncommitted changes in src/ or bench/" if dirty else commit
-
-
 def render(runs: list[DatabaseRun], machine: dict[str, Any], started: dt.datetime, args: Any) -> str:
     versions = []
     for name in LIBRARIES:
@@ -653,7 +636,7 @@ def render(runs: list[DatabaseRun], machine: dict[str, Any], started: dt.datetim
         f"- **Machine:** {machine['cpu']}, {machine['cores']} cores, {memory}; {machine['system']}; "
         f"{machine['python']}; load average {machine['load']} when the run started. The server and the load "
         "generator share these cores.",
-        f"- **leadgate:** commit {_commit()}; {', '.join(versions)}.",
+        f"- **leadgate:** commit {report.checkout_commit(ROOT, ('src', 'bench'))}; {', '.join(versions)}.",
         "- **Server:** `leadgate serve --no-demo --port <free port>`: gunicorn (gthread) with "
         f"{web_workers} web workers × {web_threads} threads (the defaults on this machine unless "
         "LEADGATE_WEB_WORKERS / LEADGATE_WEB_THREADS were set), plus the background worker; access log to a "

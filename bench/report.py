@@ -102,19 +102,19 @@ def machine() -> dict[str, Any]:
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "load": load,
         "leadgate_source": source,
-        "leadgate_commit": _commit(Path(__file__).resolve().parent.parent),
+        "leadgate_commit": checkout_commit(Path(__file__).resolve().parent.parent),
         "versions": versions,
     }
 
 
-def _commit(root: Path) -> str:
-    """The checkout's commit, marked when the rule engine or the benchmark has uncommitted changes."""
+def checkout_commit(root: Path, paths: tuple[str, ...] = ("src/leadgate/rules", "bench")) -> str:
+    """The checkout's commit, marked when the measured code (``paths``) has uncommitted changes."""
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "src/leadgate/rules", "bench"],
+            ["git", "status", "--porcelain", "--", *paths],
             cwd=root,
             capture_output=True,
             text=True,
