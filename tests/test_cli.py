@@ -164,3 +164,20 @@ def test_apikey_create_list_revoke(leadgate, tmp_path):
     assert revoked["revoked_at"]
     missing = leadgate("apikey", "create", "nope", ok=False)
     assert missing.returncode == 1 and 'no source "nope"' in missing.stderr
+
+
+def test_callback_secret_shown_and_rotated(leadgate, tmp_path):
+    leadgate("apply", write(tmp_path, "leadgate.yaml", SPEC_EXAMPLE))
+    missing = leadgate("callback", "data-summit-2026", ok=False)
+    assert missing.returncode == 1 and "has no callback URL" in missing.stderr
+    with_callback = SPEC_EXAMPLE.replace(
+        "    review: false", "    review: false\n    callback_url: https://crm.example.com/hook"
+    )
+    leadgate("apply", write(tmp_path, "cb.yaml", with_callback))
+    shown = json.loads(leadgate("callback", "data-summit-2026", "--json").stdout)
+    assert shown["url"] == "https://crm.example.com/hook" and shown["secret"].startswith("whsec_")
+    rotated = json.loads(leadgate("callback", "data-summit-2026", "--rotate", "--json").stdout)
+    assert rotated["secret"].startswith("whsec_") and rotated["secret"] != shown["secret"]
+    assert (
+        json.loads(leadgate("callback", "data-summit-2026", "--json").stdout)["secret"] == rotated["secret"]
+    )

@@ -292,6 +292,23 @@ def cmd_apikey(args: argparse.Namespace) -> None:
             print(f"revoked {key.prefix}… ({key.name})")
 
 
+def cmd_callback(args: argparse.Namespace) -> None:
+    _setup()
+    from leadgate.sources.services import rotate_callback_secret
+
+    source = _source(args.source)
+    if not source.callback_url:
+        raise CLIError(
+            f'source "{source.slug}" has no callback URL (set callback_url: in its definition)',
+            code="no_callback",
+        )
+    secret = rotate_callback_secret(source) if args.rotate else source.callback_secret
+    if args.json:
+        _print_json({"source": source.slug, "url": source.callback_url, "secret": secret})
+    else:
+        print(f"{source.callback_url}\n{secret}")
+
+
 def cmd_dispositions(args: argparse.Namespace) -> None:
     from leadgate.rules.catalogue import CATALOGUE, as_markdown
 
@@ -392,6 +409,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", nargs="?", help="create/list: the source; revoke: the key's id or prefix")
     p.add_argument("--name", help="what the key is for (shown in lists and in lead history)")
     p.add_argument("--user", help="create a personal token for this user instead")
+
+    p = command("callback", cmd_callback, "show a source's status-callback URL and signing secret")
+    p.add_argument("source")
+    p.add_argument("--rotate", action="store_true", help="replace the secret (the old one stops at once)")
 
     p = command("dispositions", cmd_dispositions, "print the disposition catalogue")
     p.add_argument("--markdown", action="store_true", help="as docs/dispositions.md")

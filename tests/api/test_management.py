@@ -179,3 +179,14 @@ def test_keys_created_listed_and_revoked(personas):
 
     r = Api(created["key"]).post("/sources/data-summit-2026/leads", good_lead())
     assert r.status_code == 401
+
+
+def test_callback_secret_by_api(personas, summit):
+    assert personas["manager"].post("/sources/data-summit-2026/callback/rotate").status_code == 422
+    summit.callback_url = "https://crm.example.com/hook"
+    summit.save()
+    before = personas["manager"].get("/sources/data-summit-2026/callback").json()["secret"]
+    assert before.startswith("whsec_")  # a source given a callback URL always gets a secret
+    assert personas["viewer"].post("/sources/data-summit-2026/callback/rotate").status_code == 403
+    after = personas["manager"].post("/sources/data-summit-2026/callback/rotate").json()
+    assert after["secret"].startswith("whsec_") and after["secret"] != before

@@ -13,7 +13,7 @@ from leadgate.leads.models import Lead
 from leadgate.leads.services import Actor, reprocess_leads, summary
 from leadgate.sources.definition_file import DefinitionError, apply_definition, export_definition
 from leadgate.sources.models import Source
-from leadgate.sources.services import set_source_status
+from leadgate.sources.services import rotate_callback_secret, set_source_status
 
 from .auth import actor_label, key_auth, require_role
 from .problems import AUTH_ERRORS, Problem, ProblemSchema
@@ -114,6 +114,20 @@ def callback(request: HttpRequest, slug: str) -> dict[str, str]:
     require_role(request, Role.MANAGER)
     source = get_source(slug)
     return {"url": source.callback_url, "secret": source.callback_secret}
+
+
+@router.post(
+    "/sources/{slug}/callback/rotate",
+    auth=key_auth,
+    response={200: dict[str, str], 422: ProblemSchema, **NOT_FOUND},
+)
+def rotate_callback(request: HttpRequest, slug: str) -> dict[str, str]:
+    """Replace the status callbacks' signing secret; the old one stops at once."""
+    require_role(request, Role.MANAGER)
+    source = get_source(slug)
+    if not source.callback_url:
+        raise Problem(422, "no_callback", f'Source "{slug}" has no callback URL.')
+    return {"url": source.callback_url, "secret": rotate_callback_secret(source)}
 
 
 @router.post("/sources/{slug}/reprocess", auth=key_auth, response={200: ReprocessOut, **NOT_FOUND})

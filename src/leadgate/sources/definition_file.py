@@ -24,7 +24,6 @@ import yaml
 from django.db import transaction
 
 from leadgate.delivery.models import Destination, DestinationMapping
-from leadgate.lib.tokens import new_webhook_secret
 from leadgate.rules import definitions as d
 from leadgate.rules.picklists import PicklistMatcher
 from leadgate.rules.picklists import validate as validate_picklist
@@ -716,9 +715,7 @@ def _write_source(item: dict[str, Any], obj: Source | None) -> None:
     s = obj or Source(slug=item["slug"])
     for attr in ("name", "kind", "status", "timezone", "allocation", "review", "callback_url"):
         setattr(s, attr, item[attr])
-    s.form_enabled = item["form"]
-    if s.callback_url and not s.callback_secret:
-        s.callback_secret = new_webhook_secret()  # secrets never come from the file
+    s.form_enabled = item["form"]  # a callback URL gets its secret when saved; secrets never come from files
     s.starts_on = dt.date.fromisoformat(item["starts_on"]) if item["starts_on"] else None
     s.ends_on = dt.date.fromisoformat(item["ends_on"]) if item["ends_on"] else None
     dedupe = item["dedupe"] or {"key": "", "scope": "source", "lookback_days": None}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.core.validators import RegexValidator
 from django.db import connection, models
 
+from leadgate.lib.tokens import new_webhook_secret
 from leadgate.rules.definitions import DedupeKey, DedupeScope, DomainMode, FieldType
 
 key_validator = RegexValidator(r"^[a-z][a-z0-9_]*$", "Use snake_case: lower-case letters, digits and _.")
@@ -167,6 +169,14 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Callbacks are always signed: a source given a callback URL (file, admin, API) gets a secret.
+        if self.callback_url and not self.callback_secret:
+            self.callback_secret = new_webhook_secret()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "callback_secret"}
+        super().save(*args, **kwargs)
 
     @property
     def is_live(self) -> bool:

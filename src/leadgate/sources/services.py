@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from django.db import transaction
 from django.db.models import Max
 
+from leadgate.lib.tokens import new_webhook_secret
 from leadgate.rules.normalize import fold
 
 from .models import (
@@ -54,6 +55,13 @@ def set_source_status(source: Source, status: str) -> Source:
     source.status = Source.Status(status)
     source.save(update_fields=["status", "updated_at"])
     return source
+
+
+def rotate_callback_secret(source: Source) -> str:
+    """A new signing secret for the source's status callbacks; the old one stops at once."""
+    source.callback_secret = new_webhook_secret()
+    source.save(update_fields=["callback_secret", "updated_at"])
+    return source.callback_secret
 
 
 def _matching_key(picklist: Picklist, value: str) -> str:
