@@ -158,26 +158,11 @@ def cmd_leads(args: argparse.Namespace) -> None:
 
 def cmd_reprocess(args: argparse.Namespace) -> None:
     _setup()
-    from leadgate.leads.models import Lead
-    from leadgate.leads.services import Actor, reprocess_leads
+    from leadgate.leads.services import Actor, reprocess_matching
 
     source = _source(args.source)
-    leads = Lead.objects.filter(source=source)
-    leads = (
-        leads.filter(status__in=args.status)
-        if args.status
-        else leads.filter(status__in=["rejected", "failed"])
-    )
-    if args.code:
-        leads = leads.filter(disposition_code__in=[c.upper() for c in args.code])
-    ids = list(leads.order_by("submitted_at", "id").values_list("lead_id", flat=True))
-    outcome = reprocess_leads(source, ids, actor=Actor("cli reprocess"))
-    data = {
-        "source": source.slug,
-        "reprocessed": outcome.total,
-        "changed": outcome.changed,
-        "status": outcome.by_status,
-    }
+    outcome = reprocess_matching(source, statuses=args.status, codes=args.code, actor=Actor("cli reprocess"))
+    data = {"source": source.slug, **outcome.as_dict()}
     if args.json:
         _print_json(data)
     else:

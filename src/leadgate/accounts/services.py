@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import Permission
 from django.db import transaction
@@ -13,6 +13,9 @@ from django.utils import timezone
 
 from leadgate.accounts.models import ApiKey, Role, User
 from leadgate.lib.tokens import INGESTION_KEY_PREFIX, PERSONAL_TOKEN_PREFIX, digest, new_api_secret
+
+if TYPE_CHECKING:  # sources depends on nothing here; only the type is needed
+    from leadgate.sources.models import Source
 
 # Until the web UI exists, people work in Django's admin; a role maps onto its permissions.
 _MANAGED_APPS = ("sources", "leads", "delivery")
@@ -49,7 +52,7 @@ def generate_password() -> str:
 def create_api_key(
     name: str,
     *,
-    source: Any = None,
+    source: Source | None = None,
     user: User | None = None,
     created_by: User | None = None,
 ) -> tuple[ApiKey, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -13,6 +12,7 @@ from ninja.security import HttpBearer
 
 from leadgate.accounts.models import ApiKey, Role
 from leadgate.accounts.services import authenticate_api_key
+from leadgate.leads.services import Actor
 from leadgate.sources.models import Source
 
 from .problems import Problem
@@ -97,8 +97,8 @@ def can_post_to(key: ApiKey, source: Source) -> bool:
     return _RANK.get(Role(key.user.role), 0) >= _RANK[Role.MANAGER]
 
 
-def actor_label(key: ApiKey) -> dict[str, Any]:
+def actor_for(key: ApiKey) -> Actor:
     """How the history names this caller."""
     if key.kind == ApiKey.Kind.INGESTION:
-        return {"label": f"api key {key.name}", "user": None}
-    return {"label": f"api token {key.name}", "user": key.user}
+        return Actor(f"api key {key.name}")
+    return Actor(f"api token {key.name}", key.user)

@@ -11,11 +11,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Router
 
 from leadgate.leads.intake import IdempotencyKeyReused, Submission, receive_leads
-from leadgate.leads.services import Actor
 from leadgate.lib.text import storable
 from leadgate.sources.services import source_by_slug
 
-from .auth import actor_label, caller, can_post_to, key_auth
+from .auth import actor_for, caller, can_post_to, key_auth
 from .parser import parse_json
 from .problems import AUTH_ERRORS, Problem, ProblemSchema
 from .schemas import LeadOutcome
@@ -99,7 +98,7 @@ def post_leads(request: HttpRequest, slug: str) -> HttpResponse:
         outcomes, replayed = receive_leads(
             source,
             submissions,
-            actor=Actor(**actor_label(key)),
+            actor=actor_for(key),
             api_key=key,
             idempotency_key=idempotency_key,
             request_digest=digest,

@@ -13,11 +13,11 @@ from ninja import Query, Router
 
 from leadgate.accounts.models import Role
 from leadgate.leads.models import Lead
-from leadgate.leads.services import Actor, map_submission, reject_leads, reprocess_leads
+from leadgate.leads.services import map_submission, reject_leads, reprocess_leads
 from leadgate.lib.ids import normalize_lead_id
 from leadgate.sources.compile import compiled_source
 
-from .auth import actor_label, key_auth, require_role
+from .auth import actor_for, key_auth, require_role
 from .intake import router as intake_router
 from .problems import AUTH_ERRORS, Problem, ProblemSchema
 from .schemas import LeadDetail, LeadEditIn, LeadPage, RejectIn
@@ -152,9 +152,7 @@ def edit_lead(request: HttpRequest, lead_id: str, body: LeadEditIn) -> dict[str,
     values, unknown = map_submission(compiled_source(lead.source).matcher, body.values)
     if unknown:
         raise Problem(422, "unknown_field", f'"{unknown[0]}" is not a field of source "{lead.source.slug}".')
-    reprocess_leads(
-        lead.source, [lead.lead_id], actor=Actor(**actor_label(key)), edits={lead.lead_id: values}
-    )
+    reprocess_leads(lead.source, [lead.lead_id], actor=actor_for(key), edits={lead.lead_id: values})
     lead.refresh_from_db()
     return _detail(lead)
 
@@ -170,6 +168,6 @@ def reject_lead(request: HttpRequest, lead_id: str, body: RejectIn) -> dict[str,
         raise Problem(
             422, "reason_required", "Say why the lead is rejected: the reason is its custom reason."
         )
-    reject_leads(lead.source, [lead.lead_id], body.reason, actor=Actor(**actor_label(key)))
+    reject_leads(lead.source, [lead.lead_id], body.reason, actor=actor_for(key))
     lead.refresh_from_db()
     return _detail(lead)

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.datastructures import MultiValueDict
 from ninja.parser import Parser
 
-from leadgate.lib.text import storable, storable_text
+from leadgate.lib.text import storable
 
 
 class StorableTextParser(Parser):
@@ -26,6 +26,3 @@ class StorableTextParser(Parser):
 def parse_json(body: bytes) -> Any:
     """What the intake endpoint parses by hand: the same storable JSON."""
     return storable(json.loads(body))
-
-
-__all__ = ["StorableTextParser", "parse_json", "storable_text"]

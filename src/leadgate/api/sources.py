@@ -10,12 +10,12 @@ from ninja import Query, Router
 
 from leadgate.accounts.models import Role
 from leadgate.leads.models import Lead
-from leadgate.leads.services import Actor, reprocess_leads, summary
+from leadgate.leads.services import reprocess_matching, summary
 from leadgate.sources.definition_file import DefinitionError, apply_definition, export_definition
 from leadgate.sources.models import Source
 from leadgate.sources.services import rotate_callback_secret, set_source_status
 
-from .auth import actor_label, key_auth, require_role
+from .auth import actor_for, key_auth, require_role
 from .problems import AUTH_ERRORS, Problem, ProblemSchema
 from .schemas import ApplyOut, FieldOut, ReprocessIn, ReprocessOut, SourceOut, SummaryOut
 
@@ -141,17 +141,8 @@ def reprocess(request: HttpRequest, slug: str, body: ReprocessIn) -> dict[str, A
         raise Problem(
             422, "invalid_status", f"Unknown status {unknown[0]!r}; use one of {', '.join(STATUSES)}."
         )
-    leads = Lead.objects.filter(source=source, status__in=statuses)
-    if body.codes:
-        leads = leads.filter(disposition_code__in=[c.upper() for c in body.codes])
-    ids = list(leads.order_by("submitted_at", "id").values_list("lead_id", flat=True))
-    outcome = reprocess_leads(source, ids, actor=Actor(**actor_label(key)))
-    return {
-        "source": source.slug,
-        "reprocessed": outcome.total,
-        "changed": outcome.changed,
-        "status": outcome.by_status,
-    }
+    outcome = reprocess_matching(source, statuses=statuses, codes=body.codes, actor=actor_for(key))
+    return {"source": source.slug, **outcome.as_dict()}
 
 
 _YAML_BODY = {

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from leadgate.leads.dedupe import ORIGINAL_STATUSES
 from leadgate.leads.models import Lead, ReceivedVia
-from leadgate.leads.services import Actor, process_leads, reprocess_leads
+from leadgate.leads.services import Actor, lock_source, process_leads, reprocess_leads
 from leadgate.rules.catalogue import Status
 from leadgate.sources.models import Source
 
@@ -42,7 +42,7 @@ def submit(source: Source, values: Mapping[str, str], *, correcting: str | None 
     if correcting:
         with transaction.atomic():
             # The source row first, as the lead services lock it, so this never waits in the opposite order.
-            Source.objects.select_for_update().filter(pk=source.pk).exists()
+            lock_source(source)
             lead = (
                 Lead.objects.select_for_update()
                 .filter(

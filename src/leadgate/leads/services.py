@@ -58,6 +58,9 @@ class Outcome:
         self.by_status[lead.status] = self.by_status.get(lead.status, 0) + 1
         self.changed += int(changed)
 
+    def as_dict(self) -> dict[str, Any]:
+        return {"reprocessed": self.total, "changed": self.changed, "status": self.by_status}
+
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
@@ -378,6 +381,21 @@ def reprocess_leads(
             insert(LeadEvent, events)
             queue_status_callbacks(source, moved, now)
     return outcome
+
+
+def reprocess_matching(
+    source: Source,
+    *,
+    statuses: Sequence[str] | None = None,
+    codes: Sequence[str] | None = None,
+    actor: Actor = SYSTEM,
+) -> Outcome:
+    """Decide again the source's leads with these statuses (default: rejected and failed) and codes."""
+    leads = Lead.objects.filter(source=source, status__in=statuses or ["rejected", "failed"])
+    if codes:
+        leads = leads.filter(disposition_code__in=[c.upper() for c in codes])
+    ids = list(leads.order_by("submitted_at", "id").values_list("lead_id", flat=True))
+    return reprocess_leads(source, ids, actor=actor)
 
 
 _DECIDED_FIELDS = [
