@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "leadgate.delivery",
     "leadgate.ops",
     "leadgate.capture",
+    "leadgate.files",
 ]
 
 MIDDLEWARE = [

@@ -31,6 +31,9 @@ class Lead(models.Model):
     values = models.JSONField(default=dict, blank=True)  # as last submitted: what a re-upload re-validates
     clean = models.JSONField(default=dict, blank=True)  # standardised: what gets delivered
     received_via = models.CharField(max_length=12, choices=ReceivedVia.choices, default=ReceivedVia.API)
+    upload = models.ForeignKey(
+        "files.Upload", on_delete=models.SET_NULL, null=True, blank=True, related_name="leads"
+    )  # the upload that created the lead
     # The sender's own id for this lead (API `external_id`): a retry that repeats it creates nothing new.
     external_id = models.CharField(max_length=200, blank=True, default="")
     # Dedupe keys as the engine normalised them; indexed so a lookup never scans the leads.

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class FilesConfig(AppConfig):
+    name = "leadgate.files"
+    label = "files"
+    verbose_name = "Download and upload leads"
