@@ -161,6 +161,12 @@ LEADGATE_PROCESS_BATCH_SIZE = env_int("LEADGATE_PROCESS_BATCH_SIZE", 1000, minim
 LEADGATE_API_RATE_LIMIT = env_int("LEADGATE_API_RATE_LIMIT", 6000, minimum=0)
 LEADGATE_API_MAX_BODY = env_int("LEADGATE_API_MAX_BODY_MB", 10, minimum=1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = LEADGATE_API_MAX_BODY
+# Uploads: the largest file, and the most a workbook (a ZIP) may inflate to before it is refused unread.
+LEADGATE_UPLOAD_MAX_BYTES = env_int("LEADGATE_UPLOAD_MAX_MB", 100, minimum=1) * 1024 * 1024
+LEADGATE_UPLOAD_MAX_INFLATED_BYTES = env_int("LEADGATE_UPLOAD_MAX_INFLATED_MB", 2048, minimum=1) * 1024 * 1024
+# Uploaded files are kept (for the row-error report) in Django's default storage, here under the data
+# directory; several machines need a shared volume or another storage backend.
+MEDIA_ROOT = DATA_DIR / "files"
 # Outgoing HTTP (status callbacks, destinations): seconds to connect, and for a whole request.
 LEADGATE_HTTP_CONNECT_TIMEOUT = env_int("LEADGATE_HTTP_CONNECT_TIMEOUT", 5, minimum=1)
 LEADGATE_HTTP_TIMEOUT = env_int("LEADGATE_HTTP_TIMEOUT", 20, minimum=1)

@@ -30,6 +30,7 @@ class Upload(models.Model):
     upload_id = models.CharField(max_length=32, unique=True, default=new_upload_id, editable=False)
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="uploads")
     name = models.CharField(max_length=255)  # the file name as the user gave it
+    file = models.FileField(upload_to="uploads/%Y/%m/", max_length=255)
     size = models.BigIntegerField(default=0)
     digest = models.CharField(max_length=64, db_index=True)  # sha256 of the file: the same file twice
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)

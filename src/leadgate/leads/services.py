@@ -28,7 +28,7 @@ from leadgate.sources.models import Source
 
 from .dedupe import ORIGINAL_STATUSES, StoredDedupeIndex
 from .models import Lead, LeadEvent, ReceivedVia
-from .store import insert, insert_leads
+from .store import insert, insert_leads, update_leads
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -107,7 +107,7 @@ def _decide(engine: Engine, inputs: Sequence[LeadInput]) -> list[Decision]:
     return decisions
 
 
-def _engine(source: Source, compiled: CompiledSource, exclude_ids: Iterable[int] = ()) -> Engine:
+def batch_engine(source: Source, compiled: CompiledSource, exclude_ids: Iterable[int] = ()) -> Engine:
     """An engine for one batch, counting the source's allocation as it stands inside this transaction."""
     rules = compiled.rules
     used = 0
@@ -131,7 +131,7 @@ def lock_source(source: Source) -> None:
         Source.objects.select_for_update().filter(pk=source.pk).exists()
 
 
-def _apply(lead: Lead, decision: Decision, source: Source, now: dt.datetime) -> None:
+def apply_decision(lead: Lead, decision: Decision, source: Source, now: dt.datetime) -> None:
     status = decision.status
     reason = decision.custom_reason
     if status is Status.ACCEPTED and source.review:
@@ -149,7 +149,7 @@ def _apply(lead: Lead, decision: Decision, source: Source, now: dt.datetime) -> 
         lead.first_accepted_at = now
 
 
-def _event(
+def history_event(
     lead: Lead, kind: str, actor: Actor, now: dt.datetime, before: tuple[str, str], **extra: Any
 ) -> dict[str, Any]:
     """A history event as a row for ``store.insert`` (no model instance: a batch writes thousands)."""
@@ -247,14 +247,16 @@ def store_leads(prepared: Sequence[PreparedLeads], *, actor: Actor = SYSTEM) -> 
                 )
             decided_at = timezone.now()
             new = part.leads
-            decisions = _settle(_engine(source, part.compiled), part.checked, [lead.lead_id for lead in new])
+            decisions = _settle(
+                batch_engine(source, part.compiled), part.checked, [lead.lead_id for lead in new]
+            )
             for lead, decision in zip(new, decisions, strict=True):
-                _apply(lead, decision, source, decided_at)
+                apply_decision(lead, decision, source, decided_at)
             insert_leads(new)
             insert(
                 LeadEvent,
                 [
-                    _event(lead, LeadEvent.Kind.RECEIVED, actor, decided_at, ("", ""), note=note)
+                    history_event(lead, LeadEvent.Kind.RECEIVED, actor, decided_at, ("", ""), note=note)
                     for lead, note in zip(new, part.notes, strict=True)
                 ],
             )
@@ -281,7 +283,7 @@ def _prepare(
             Lead(
                 lead_id=new_lead_id(),
                 source=source,
-                values=_jsonable(values),
+                values=jsonable(values),
                 received_via=received_via,
                 external_id=external_ids[i] if external_ids else "",
                 submitted_at=at,
@@ -347,12 +349,12 @@ def reprocess_leads(
                 for i in batch_ids
                 if i in by_id and (by_id[i].disposition_code != MANUAL or i in edits)
             ]
-            engine = _engine(source, compiled_source(source), exclude_ids=[lead.pk for lead in batch])
+            engine = batch_engine(source, compiled_source(source), exclude_ids=[lead.pk for lead in batch])
             befores, changes = [], []
             for lead in batch:
                 befores.append((lead.status, lead.disposition_code, lead.custom_reason))
                 changed_values = {}
-                for key, value in _jsonable(edits.get(lead.lead_id, {})).items():
+                for key, value in jsonable(edits.get(lead.lead_id, {})).items():
                     if lead.values.get(key) != value:
                         changed_values[key] = [lead.values.get(key), value]
                         lead.values[key] = value
@@ -368,16 +370,18 @@ def reprocess_leads(
             for lead, decision, before, changed_values in zip(
                 batch, decisions, befores, changes, strict=True
             ):
-                _apply(lead, decision, source, now)
+                apply_decision(lead, decision, source, now)
                 changed = (lead.status, lead.disposition_code, lead.custom_reason) != before or bool(
                     changed_values
                 )
                 kind = LeadEvent.Kind.EDITED if changed_values else LeadEvent.Kind.REPROCESSED
-                events.append(_event(lead, kind, actor, now, before[:2], changes=changed_values, note=note))
+                events.append(
+                    history_event(lead, kind, actor, now, before[:2], changes=changed_values, note=note)
+                )
                 outcome.count(lead, changed)
                 if (lead.status, lead.disposition_code) != before[:2]:
                     moved.append(lead)
-            Lead.objects.bulk_update(batch, _DECIDED_FIELDS)
+            update_leads(batch, DECIDED_FIELDS)
             insert(LeadEvent, events)
             queue_status_callbacks(source, moved, now)
     return outcome
@@ -398,7 +402,7 @@ def reprocess_matching(
     return reprocess_leads(source, ids, actor=actor)
 
 
-_DECIDED_FIELDS = [
+DECIDED_FIELDS = [
     "values",
     "status",
     "disposition_code",
@@ -433,7 +437,7 @@ def reject_leads(source: Source, lead_ids: Iterable[str], reason: str, *, actor:
                 changed = before != (Status.REJECTED.value, MANUAL) or lead.custom_reason != reason
                 lead.status, lead.disposition_code, lead.custom_reason = Status.REJECTED.value, MANUAL, reason
                 lead.updated_at = now
-                events.append(_event(lead, LeadEvent.Kind.REJECTED, actor, now, before, note=reason))
+                events.append(history_event(lead, LeadEvent.Kind.REJECTED, actor, now, before, note=reason))
                 outcome.count(lead, changed)
             Lead.objects.bulk_update(batch, ["status", "disposition_code", "custom_reason", "updated_at"])
             insert(LeadEvent, events)
@@ -449,7 +453,7 @@ def reject_leads(source: Source, lead_ids: Iterable[str], reason: str, *, actor:
     return outcome
 
 
-def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
+def jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
     """Values as they are stored: text, with JSON's null for missing; numbers and booleans as typed text."""
     out: dict[str, Any] = {}
     for key, value in values.items():

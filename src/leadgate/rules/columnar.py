@@ -106,8 +106,10 @@ class FrameDecisions:
         order: list[int],
         codes: pl.Series,
         verdicts: dict[int, list[Problem] | Exception],
+        check_live: pl.Series | None = None,
     ) -> None:
         self.engine = engine
+        self._check_live = None if check_live is None else check_live.to_list()
         self.lead_ids = lead_ids
         self._columns = columns
         self._order = order
@@ -135,7 +137,8 @@ class FrameDecisions:
     def decision(self, row: int) -> Decision:
         """The row's Decision, built from its column results by the engine's own lead-level steps."""
         engine = self.engine
-        lead = LeadInput(self.lead_ids[row], {})
+        live = True if self._check_live is None else self._check_live[row]
+        lead = LeadInput(self.lead_ids[row], {}, check_live=live)
         columns = self._columns
         results = [c.result(row) for c in columns]
         found: tuple[Problem, ...] | None = None
@@ -244,17 +247,22 @@ def _email_fast_path(check: Any, values: pl.Series) -> tuple[pl.Series, pl.Serie
     return clean, simple
 
 
-def decide_frame(engine: Engine, frame: pl.DataFrame, lead_ids: Sequence[str]) -> FrameDecisions:
+def decide_frame(
+    engine: Engine, frame: pl.DataFrame, lead_ids: Sequence[str], check_live: pl.Series | None = None
+) -> FrameDecisions:
     """Decide every row of ``frame`` (string columns keyed by field key) as ``engine.decide`` would.
 
     A missing column is empty in every row, as a missing key is for the engine. The engine's dedupe index
-    and allocation count are updated as ``decide`` updates them.
+    and allocation count are updated as ``decide`` updates them. ``check_live`` (a boolean per row, default
+    all true) is ``LeadInput.check_live``: false for a stored lead decided again.
     """
     with engine_module.without_cyclic_gc():
-        return _decide_frame(engine, frame, lead_ids)
+        return _decide_frame(engine, frame, lead_ids, check_live)
 
 
-def _decide_frame(engine: Engine, frame: pl.DataFrame, lead_ids: Sequence[str]) -> FrameDecisions:
+def _decide_frame(
+    engine: Engine, frame: pl.DataFrame, lead_ids: Sequence[str], check_live: pl.Series | None
+) -> FrameDecisions:
     n = frame.height
     if len(lead_ids) != n:
         raise ValueError(f"{len(lead_ids)} lead ids for {n} rows")
@@ -300,7 +308,10 @@ def _decide_frame(engine: Engine, frame: pl.DataFrame, lead_ids: Sequence[str]) 
     for c in cols:
         fold(c, c.results, lambda r: _rank(r[1]) if r.__class__ is tuple else _BIG)
     if engine._not_live is not None:
-        rank = rank.clip(upper_bound=catalogue.ORDER[engine._not_live.code])
+        not_live = rank.clip(upper_bound=catalogue.ORDER[engine._not_live.code])
+        if check_live is not None:
+            not_live = pl.select(pl.when(check_live).then(not_live).otherwise(rank)).to_series()
+        rank = not_live
     if engine._has_suppression:  # per distinct clean email, as the engine asks it per lead
         by_key = {c.key: c for c in cols}
         for key in engine._email_fields:
@@ -325,7 +336,7 @@ def _decide_frame(engine: Engine, frame: pl.DataFrame, lead_ids: Sequence[str]) 
             rows, [_FAILED_RANK if isinstance(e, Exception) else _rank(tuple(e)) for e in extra.values()]
         )
     codes = final.replace_strict(_CODE_OF_RANK, return_dtype=pl.String)
-    return FrameDecisions(engine, lead_ids, cols, order, codes, extra)
+    return FrameDecisions(engine, lead_ids, cols, order, codes, extra, check_live)
 
 
 def _dedupe_and_allocate(

@@ -1,0 +1,250 @@
+"""Upload Leads, the service: every LeadID case, blank cells, dry runs, the same file twice, damage."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from leadgate.files.models import Upload
+from leadgate.files.uploads import upload_file, upload_result
+from leadgate.leads.models import Lead, LeadEvent
+from leadgate.leads.services import Actor, process_leads
+from leadgate.sources.models import Picklist
+from leadgate.sources.services import add_picklist_values
+from tests.conftest import good_lead
+
+HEADER = ["email", "first_name", "job_level", "country", "phone", "opt_in"]
+
+
+def write_csv(path, rows, header=HEADER, delimiter=",", encoding="utf-8"):
+    with open(path, "w", newline="", encoding=encoding) as fh:
+        writer = csv.writer(fh, delimiter=delimiter)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def row_of(lead=None, **overrides):
+    values = good_lead(**overrides) if lead is None else lead
+    return [values.get(k, "") for k in HEADER]
+
+
+def test_new_rows_create_leads_decided_by_the_rules(summit, tmp_path):
+    path = write_csv(
+        tmp_path / "leads.csv",
+        [row_of(), row_of(email="bob@acme-corp.com", job_level="Chief Executive"), row_of(email="nope")],
+    )
+    upload = upload_file(summit, path)
+    assert upload.state == Upload.State.DONE, upload.error
+    assert (upload.rows, upload.created, upload.errors) == (3, 3, 0)
+    assert (upload.accepted, upload.rejected) == (1, 2)
+    assert (upload.format, upload.encoding, upload.delimiter) == ("csv", "utf-8", ",")
+    leads = list(Lead.objects.filter(source=summit).order_by("id"))
+    assert [lead.received_via for lead in leads] == ["upload"] * 3
+    assert all(lead.upload_id == upload.pk for lead in leads)
+    assert [lead.disposition_code for lead in leads] == [
+        "ACCEPT_LEAD",
+        "REJECT_LEAD_INVALID_LIST_VALUE",
+        "REJECT_LEAD_INVALID_EMAIL",
+    ]
+    event = LeadEvent.objects.filter(lead=leads[0]).get()
+    assert event.kind == "received" and event.actor.startswith("upload leads.csv")
+
+
+def test_the_same_file_twice_creates_nothing_twice(summit, tmp_path):
+    path = write_csv(tmp_path / "leads.csv", [row_of(), row_of(email="bob@acme-corp.com")])
+    first = upload_file(summit, path)
+    second = upload_file(summit, path)
+    assert first.created == 2
+    assert (second.created, second.unchanged) == (0, 2)
+    assert Lead.objects.filter(source=summit).count() == 2
+    assert any("earlier upload of the same file" in w for w in second.warnings)
+
+
+def test_fixed_rows_keyed_by_lead_id_turn_accepted_with_history(summit, tmp_path):
+    rejected = process_leads(summit, [good_lead(job_level="Chief Executive"), good_lead(email="x@")])
+    path = write_csv(
+        tmp_path / "fixed.csv",
+        [
+            [rejected[0].lead_id, *row_of(job_level="Chief Executive")],
+            [rejected[1].lead_id, *row_of(email="carol@acme-corp.com")],
+        ],
+        header=["LeadID", *HEADER],
+    )
+    add_picklist_values(Picklist.objects.get(key="job_level"), ["Chief Executive"])
+    upload = upload_file(summit, path, actor=Actor("ann"))
+    assert (upload.created, upload.updated, upload.errors) == (0, 2, 0), upload.row_errors
+    assert upload.accepted == 2
+    first, second = (Lead.objects.get(lead_id=lead.lead_id) for lead in rejected)
+    assert first.status == second.status == "accepted"
+    edited = LeadEvent.objects.filter(lead=second).order_by("id").last()
+    assert edited.kind == "edited"
+    assert edited.changes == {"email": ["x@", "carol@acme-corp.com"]}
+    assert (edited.status_before, edited.status_after) == ("rejected", "accepted")
+    assert LeadEvent.objects.filter(lead=first).order_by("id").last().kind == "reprocessed"
+
+
+def test_lead_id_row_errors_leave_the_other_rows_alone(summit, tmp_path):
+    from leadgate.sources.definition_file import apply_definition
+
+    apply_definition(
+        "sources:\n  - {slug: other, name: Other, kind: event, status: live, fields: [{key: email, type: email}]}"
+    )
+    from leadgate.sources.models import Source
+
+    foreign = process_leads(Source.objects.get(slug="other"), [{"email": "z@acme-corp.com"}])[0]
+    mine = process_leads(summit, [good_lead(email="x@")])[0]
+    path = write_csv(
+        tmp_path / "ids.csv",
+        [
+            ["LD-01JDQ3ZZZZZZZZZZZZZZZZZZZZ", *row_of()],
+            [foreign.lead_id, *row_of()],
+            [mine.lead_id, *row_of(email="a1@acme-corp.com")],
+            [mine.lead_id, *row_of(email="a2@acme-corp.com")],
+            ["12345", *row_of()],
+            ["", *row_of(email="new@acme-corp.com")],
+        ],
+        header=["LeadID", *HEADER],
+    )
+    upload = upload_file(summit, path)
+    codes = {e["row"]: e["code"] for e in upload.row_errors}
+    assert codes == {
+        2: "unknown_lead_id",
+        3: "foreign_lead_id",
+        4: "repeated_lead_id",
+        5: "repeated_lead_id",
+        6: "invalid_lead_id",
+    }
+    assert (upload.errors, upload.created) == (5, 1)
+    assert Lead.objects.get(pk=mine.pk).values["email"] == "x@"  # a repeated LeadID touches nothing
+    assert Lead.objects.get(pk=foreign.pk).source.slug == "other"
+
+
+def test_accepted_leads_are_left_alone_unless_asked(summit, tmp_path):
+    lead = process_leads(summit, [good_lead()])[0]
+    path = write_csv(tmp_path / "a.csv", [[lead.lead_id, *row_of(first_name="Annie")]], header=["LeadID", *HEADER])
+    upload = upload_file(summit, path)
+    assert (upload.skipped, upload.updated) == (1, 0)
+    assert Lead.objects.get(pk=lead.pk).values["first_name"] == "Ann"
+    assert any("--update-accepted" in w for w in upload.warnings)
+    upload = upload_file(summit, path, update_accepted=True)
+    assert (upload.skipped, upload.updated) == (0, 1)
+    assert Lead.objects.get(pk=lead.pk).values["first_name"] == "Annie"
+
+
+def test_blank_cells_are_empty_values_and_missing_columns_keep_theirs(summit, tmp_path):
+    lead = process_leads(summit, [good_lead(job_level="Chief Executive")])[0]
+    path = write_csv(
+        tmp_path / "b.csv", [[lead.lead_id, "", "Director"]], header=["LeadID", "phone", "job_level"]
+    )
+    upload = upload_file(summit, path)
+    assert upload.updated == 1
+    stored = Lead.objects.get(pk=lead.pk)
+    assert stored.values["phone"] is None
+    assert stored.values["first_name"] == "Ann"  # no column: the stored value stays
+    assert stored.status == "accepted"
+
+
+def test_dry_run_saves_no_lead_and_previews_each_row(summit, tmp_path):
+    rejected = process_leads(summit, [good_lead(email="x@")])[0]
+    path = write_csv(
+        tmp_path / "d.csv",
+        [[rejected.lead_id, *row_of()], ["", *row_of(email="new@acme-corp.com")], ["", *row_of(email="new@acme-corp.com")]],
+        header=["LeadID", *HEADER],
+    )
+    upload = upload_file(summit, path, dry_run=True)
+    assert (upload.created, upload.updated) == (2, 1)
+    assert [p["action"] for p in upload.preview] == ["update", "create", "create"]
+    assert upload.preview[2]["disposition_code"] == "REJECT_LEAD_DUPLICATE"
+    assert Lead.objects.filter(source=summit).count() == 1
+    assert Lead.objects.get(pk=rejected.pk).status == "rejected"
+    assert LeadEvent.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"", "empty_file"),
+        (b"\n\n,,\n", "empty_file"),
+        (b"ann@acme-corp.com,Ann\nbob@acme-corp.com,Bob\n", "no_header"),
+        (b"colour,size\nred,XL\n", "no_recognisable_column"),
+        (b"\x00\x01\x02\x03binary\x00\x00" * 50, "binary_file"),
+        (b"PK\x03\x04 not really a zip", "corrupt_workbook"),
+    ],
+)
+def test_file_level_problems_change_nothing(summit, tmp_path, content, code):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    upload = upload_file(summit, path)
+    assert upload.state == Upload.State.FAILED
+    assert upload_result(upload)["error"]["code"] == code
+    assert Lead.objects.count() == 0
+
+
+def test_encodings_and_delimiters_are_detected(summit, tmp_path):
+    rows = [row_of(first_name="Zoë"), row_of(email="bob@acme-corp.com", first_name="Łukasz")]
+    cases = [
+        ("utf-8-sig", ";", "utf-8-bom"),
+        ("utf-16", "\t", "utf-16"),
+        ("utf-8", "|", "utf-8"),
+    ]
+    for encoding, delimiter, reported in cases:
+        path = write_csv(tmp_path / f"{reported}.csv", rows, delimiter=delimiter, encoding=encoding)
+        upload = upload_file(summit, path, dry_run=True)
+        assert (upload.encoding, upload.delimiter, upload.created) == (reported, delimiter, 2), upload.error
+    path = write_csv(tmp_path / "cp.csv", [row_of(first_name="Zoë")], encoding="cp1252")
+    upload = upload_file(summit, path)
+    assert upload.encoding == "windows-1252" and "Windows-1252" in upload.warnings[0]
+    assert Lead.objects.get(upload=upload).values["first_name"] == "Zoë"
+
+
+def test_damaged_copies_of_stored_values_are_kept_and_named(summit, tmp_path):
+    lead = process_leads(summit, [good_lead(job_level="Chief Executive", phone="+441632960000", first_name="Zoë 李")])[0]
+    path = write_csv(
+        tmp_path / "damaged.csv",
+        [[lead.lead_id, *row_of(job_level="Chief Executive", phone="4.41633E+11", first_name="Zoë ?")]],
+        header=["LeadID", *HEADER],
+    )
+    upload = upload_file(summit, path)
+    assert (upload.updated, upload.unchanged) == (0, 1)
+    stored = Lead.objects.get(pk=lead.pk)
+    assert stored.values["phone"] == "+441632960000" and stored.values["first_name"] == "Zoë 李"
+    text = " ".join(upload.warnings)
+    assert "Phone" in text and "scientific notation" in text and "First Name" in text
+
+
+def test_csv_guard_is_removed_exactly_once(summit, tmp_path):
+    path = write_csv(tmp_path / "g.csv", [row_of(first_name="'=Ann"), row_of(email="b@acme-corp.com", first_name="''=Bo")])
+    upload = upload_file(summit, path)
+    names = sorted(Lead.objects.filter(upload=upload).values_list("values__first_name", flat=True))
+    assert names == ["'=Bo", "=Ann"]
+
+
+def test_upload_result_matches_the_cli_contract(summit, tmp_path):
+    path = write_csv(tmp_path / "c.csv", [row_of()])
+    result = upload_result(upload_file(summit, path))
+    assert set(result) >= {
+        "upload", "state", "format", "encoding", "delimiter", "rows", "created", "updated", "unchanged",
+        "skipped", "errors", "accepted", "rejected", "row_errors", "warnings",
+    }
+
+
+def test_a_workbook_uploads_like_a_csv(summit, tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Leads"
+    ws.append(["Email Address", "First Name", "Job Level", "Country", "Phone", "Opt-in"])
+    ws.append(["ann@acme-corp.com", "Ann", "VP", "Germany", "+49 30 1234567", "yes"])
+    ws.append([None] * 6)
+    ws.append(["bob@acme-corp.com", "Bob", "VP", "Germany", 4930123456, True])
+    wb.save(tmp_path / "leads.xlsx")
+    upload = upload_file(summit, tmp_path / "leads.xlsx")
+    assert (upload.format, upload.created, upload.accepted) == ("xlsx", 2, 2), upload.error
+    assert sorted(e["row"] for e in upload.row_errors) == []
+
+
+_ = io
