@@ -7,10 +7,11 @@ Every command exits non-zero with a one-line reason on failure; `--json` prints 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
 
@@ -167,6 +168,60 @@ def cmd_reprocess(args: argparse.Namespace) -> None:
         _print_json(data)
     else:
         print(f"{outcome.total} leads reprocessed, {outcome.changed} changed: {outcome.by_status}")
+
+
+def cmd_upload(args: argparse.Namespace) -> None:
+    _setup()
+    from leadgate.files.uploads import upload_file, upload_result
+    from leadgate.leads.services import Actor
+
+    source = _source(args.source)
+    if not os.path.isfile(args.file):
+        raise CLIError(f"no such file: {args.file}", code="no_such_file")
+    with _progress_bar("rows") as progress:
+        upload = upload_file(
+            source,
+            args.file,
+            dry_run=args.dry_run,
+            update_accepted=args.update_accepted,
+            actor=Actor(f"cli upload {os.path.basename(args.file)}"),
+            progress=progress,
+        )
+    result = upload_result(upload)
+    if upload.error:
+        raise CLIError(upload.error["message"], code=upload.error["code"])
+    if args.json:
+        _print_json(result)
+        return
+    what = "would be" if upload.dry_run else "were"
+    print(
+        f"{upload.rows} rows ({upload.format} {upload.encoding}): {upload.created} {what} created,"
+        f" {upload.updated} updated, {upload.unchanged} unchanged, {upload.skipped} skipped,"
+        f" {upload.errors} row errors; now {upload.accepted} accepted, {upload.rejected} rejected"
+    )
+    for error in upload.row_errors[:20]:
+        print(f"  row {error['row']}: {error['message']}")
+    if len(upload.row_errors) > 20:
+        print(f"  … and {len(upload.row_errors) - 20} more")
+    for warning in upload.warnings:
+        print(f"  warning: {warning}")
+
+
+@contextlib.contextmanager
+def _progress_bar(unit: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal (standard error), nothing otherwise: scripts read clean output."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(unit=f" {unit}", unit_scale=True, file=sys.stderr, leave=False) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        yield progress
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -380,6 +435,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source")
     p.add_argument("--status", action="append", help="default: rejected and failed")
     p.add_argument("--code", action="append", help="only leads with this disposition code (repeatable)")
+
+    p = command("upload", cmd_upload, "upload a file of leads (CSV, TXT, XLSX, XLS or ODS) into a source")
+    p.add_argument("source")
+    p.add_argument("file")
+    p.add_argument("--dry-run", action="store_true", help="show what would happen, save nothing")
+    p.add_argument("--update-accepted", action="store_true", help="also decide accepted leads again")
 
     p = command("demo", cmd_demo, 'create or refresh the demo source "Demo Summit"')
     p.add_argument("--leads", type=int, default=5000, help="how many demo leads (default 5000)")

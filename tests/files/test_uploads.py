@@ -247,4 +247,24 @@ def test_a_workbook_uploads_like_a_csv(summit, tmp_path):
     assert sorted(e["row"] for e in upload.row_errors) == []
 
 
-_ = io
+
+
+
+def test_the_row_error_report_holds_the_original_rows_and_their_errors(summit, tmp_path):
+    import polars as pl
+
+    path = write_csv(
+        tmp_path / "e.csv",
+        [["LD-01JDQ3ZZZZZZZZZZZZZZZZZZZZ", *row_of(first_name="'=Zoë")], ["", *row_of()]],
+        header=["LeadID", *HEADER],
+    )
+    upload = upload_file(summit, path)
+    out = io.BytesIO()
+    from leadgate.files.uploads import write_row_error_report
+
+    assert write_row_error_report(upload, out) == 1
+    report = pl.read_csv(out.getvalue(), infer_schema=False)
+    assert report.columns == ["LeadID", *HEADER, "Error Code", "Error"]
+    assert report.row(0)[0] == "LD-01JDQ3ZZZZZZZZZZZZZZZZZZZZ"
+    assert report["first_name"][0] == "'=Zoë"  # the cell as it was in the file, guard and all
+    assert report["Error Code"][0] == "unknown_lead_id"

@@ -56,6 +56,10 @@ class Upload(models.Model):
     columns = models.JSONField(default=dict, blank=True)  # header → field key, "LeadID", platform or None
     preview = models.JSONField(default=list, blank=True)  # a dry run's first rows: what would happen
     error = models.JSONField(default=dict, blank=True)  # a file-level problem: {"code", "message"}
+    # Who is processing it: a process holds the lease while it works and renews it every part; a worker's
+    # sweep queues the task again for an upload whose lease ran out (its process died) or whose task was lost.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

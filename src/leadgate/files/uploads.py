@@ -13,6 +13,7 @@ twice creates nothing twice (each created lead carries the file's digest and row
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import logging
 import shutil
@@ -25,7 +26,7 @@ from typing import IO, Any
 import polars as pl
 from django.conf import settings
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from leadgate.leads.models import Lead, LeadEvent, ReceivedVia
@@ -58,6 +59,8 @@ from .reading import _ROW, Sheet, read_sheet
 log = logging.getLogger(__name__)
 
 PART_ROWS = 20_000  # rows per transaction: short enough that intake keeps flowing between parts
+LEASE = dt.timedelta(minutes=5)  # how long a process may go without finishing a part before others resume
+REQUEUE_AFTER = dt.timedelta(minutes=2)  # a queued upload no process has claimed by then gets a new task
 PREVIEW_ROWS = 1_000  # a dry run's per-row preview
 Progress = Callable[[int, int], None]  # (rows done, rows)
 
@@ -73,8 +76,11 @@ def create_upload(
     dry_run: bool = False,
     update_accepted: bool = False,
     actor: Actor | None = None,
+    claim: bool = False,
 ) -> Upload:
     """Keep the file and record a queued upload; the rows are processed by ``process_upload``.
+
+    ``claim``: the calling process processes it next (no worker's sweep may take it meanwhile).
 
     Raises ``FileError`` for a file over the size limit (counted while copying, so a huge stream stops early).
     """
@@ -82,7 +88,13 @@ def create_upload(
         name = name or Path(file).name
         with open(file, "rb") as fh:
             return create_upload(
-                source, fh, name=name, dry_run=dry_run, update_accepted=update_accepted, actor=actor
+                source,
+                fh,
+                name=name,
+                dry_run=dry_run,
+                update_accepted=update_accepted,
+                actor=actor,
+                claim=claim,
             )
     name = Path(name or "upload.csv").name[:200] or "upload.csv"
     limit = settings.LEADGATE_UPLOAD_MAX_BYTES
@@ -112,6 +124,7 @@ def create_upload(
             actor=actor.label,
             dry_run=dry_run,
             update_accepted=update_accepted,
+            lease_until=timezone.now() + LEASE if claim else None,
         )
         upload.file.save(name, File(copy, name=name), save=False)
     upload.save()
@@ -131,7 +144,13 @@ def upload_file(
     """Take in the file at ``path`` and process it now (the CLI's way; the API queues a task)."""
     try:
         upload = create_upload(
-            source, path, name=name, dry_run=dry_run, update_accepted=update_accepted, actor=actor
+            source,
+            path,
+            name=name,
+            dry_run=dry_run,
+            update_accepted=update_accepted,
+            actor=actor,
+            claim=True,
         )
     except FileError as error:
         # Nothing was kept; the answer is still an upload record, failed, so every caller reports alike.
@@ -140,16 +159,56 @@ def upload_file(
         upload.finished_at = timezone.now()
         upload.save()
         return upload
-    return process_upload(upload, progress=progress)
+    return process_upload(upload, progress=progress, claimed=True)
+
+
+def queue_upload(upload: Upload) -> None:
+    """Have a worker process the upload (once the caller's transaction commits)."""
+    from .tasks import process_upload_task
+
+    Upload.objects.filter(pk=upload.pk).update(enqueued_at=timezone.now())
+    transaction.on_commit(lambda: process_upload_task.enqueue(upload.upload_id))
+
+
+def resume_stalled_uploads(now: dt.datetime | None = None) -> int:
+    """Queue again the uploads nobody is processing: the process died mid-way, or the task was lost."""
+    now = now or timezone.now()
+    stalled = Upload.objects.filter(
+        models.Q(lease_until__isnull=True) | models.Q(lease_until__lt=now),
+        models.Q(enqueued_at__isnull=True) | models.Q(enqueued_at__lt=now - REQUEUE_AFTER),
+        state__in=[Upload.State.QUEUED, Upload.State.PROCESSING],
+        created_at__lt=now - REQUEUE_AFTER,
+    )
+    count = 0
+    for upload in stalled:
+        log.warning("upload %s stalled (%s); queued again", upload.upload_id, upload.state)
+        queue_upload(upload)
+        count += 1
+    return count
+
+
+def _claim(upload: Upload) -> bool:
+    """Take (or renew) the lease: true when this process may work on the upload now."""
+    now = timezone.now()
+    taken = (
+        Upload.objects.filter(pk=upload.pk)
+        .filter(models.Q(lease_until__isnull=True) | models.Q(lease_until__lt=now))
+        .update(lease_until=now + LEASE)
+    )
+    return taken == 1
 
 
 # --- processing ------------------------------------------------------------------------------------------
 
 
-def process_upload(upload: Upload, *, progress: Progress | None = None) -> Upload:
-    """Process the upload's rows from where it stopped; a done or failed upload is returned as it is."""
+def process_upload(upload: Upload, *, progress: Progress | None = None, claimed: bool = False) -> Upload:
+    """Process the upload's rows from where it stopped; a done or failed upload is returned as it is, and
+    one that another process is working on is left to it."""
     if upload.state in (Upload.State.DONE, Upload.State.FAILED):
         return upload
+    if not claimed and not _claim(upload):
+        return upload
+    upload.refresh_from_db()
     upload.state = Upload.State.PROCESSING
     upload.started_at = upload.started_at or timezone.now()
     upload.save(update_fields=["state", "started_at"])
@@ -189,7 +248,8 @@ def _finish(upload: Upload, *, error: dict[str, str] | None = None) -> None:
     upload.state = Upload.State.FAILED if error else Upload.State.DONE
     upload.error = error or {}
     upload.finished_at = timezone.now()
-    upload.save(update_fields=["state", "error", "finished_at"])
+    upload.lease_until = None
+    upload.save(update_fields=["state", "error", "finished_at", "lease_until"])
 
 
 @dataclass
@@ -299,6 +359,7 @@ class _Run:
         upload.warnings = self.base_warnings + self.damage.warnings() + self._skipped_warning()
         upload.state = Upload.State.DONE
         upload.finished_at = timezone.now()
+        upload.lease_until = None
         upload.save()
 
     def _store_part(self, rows: list[_Row], done: int) -> None:
@@ -484,9 +545,9 @@ class _Run:
         ids = list(new)
         for start in range(0, len(ids), 500):
             existing = Lead.objects.filter(source=self.source, external_id__in=ids[start : start + 500])
-            for external_id, lead_id in existing.values_list("external_id", "lead_id"):
-                row = new[external_id]
-                row.action, row.lead_id = "unchanged", lead_id
+            for lead in existing:
+                row = new[lead.external_id]
+                row.action, row.lead_id, row.lead = "unchanged", lead.lead_id, lead
                 self.already_created = getattr(self, "already_created", 0) + 1
 
     def _merge(self, row: _Row, compiled: CompiledSource) -> None:
@@ -595,6 +656,7 @@ class _Run:
         upload.errors += len(errors)
         upload.row_errors = [*upload.row_errors, *errors]
         upload.rows_done = done
+        upload.lease_until = timezone.now() + LEASE
         upload.save()
 
     def _skipped_warning(self) -> list[str]:
@@ -647,6 +709,45 @@ class _Layered:
 
     def add(self, key: str, lead_id: str) -> None:
         self.memory.add(key, lead_id)
+
+
+def row_error_report_format(upload: Upload) -> str:
+    """The report's format: the upload's own (a CSV keeps its delimiter if Excel knows it), else XLSX."""
+    if upload.format == "csv":
+        return "csv-semicolon" if upload.delimiter == ";" else "csv"
+    return "xlsx"
+
+
+def write_row_error_report(upload: Upload, out: IO[bytes]) -> int:
+    """The rows that had errors, as they were in the file, plus "Error Code" and "Error" columns.
+
+    Written in the upload's format (a CSV as UTF-8 with a BOM, whatever its encoding was), so the user can
+    fix the rows and upload the report itself. Returns how many rows it holds.
+    """
+    from .writing import open_writer
+
+    errors = {e["row"]: e for e in upload.row_errors}
+    with _local_path(upload) as path:
+        sheet = read_sheet(
+            path,
+            max_bytes=settings.LEADGATE_UPLOAD_MAX_BYTES,
+            max_inflated_bytes=settings.LEADGATE_UPLOAD_MAX_INFLATED_BYTES,
+        )
+    rows = sheet.frame.filter(pl.col(_ROW).is_in(list(errors)))
+    if sheet.format == "csv":  # the writer guards each cell again, so the report shows them as the file did
+        from .guard import unguard_expr
+
+        rows = rows.with_columns(unguard_expr(pl.col(c)) for c in sheet.columns)
+    numbers = rows[_ROW].to_list()
+    rows = rows.drop(_ROW).with_columns(
+        pl.Series("_code", [errors[n]["code"] for n in numbers], dtype=pl.String),
+        pl.Series("_error", [errors[n]["message"] for n in numbers], dtype=pl.String),
+    )
+    header = [name or f"Column {i + 1}" for i, name in enumerate(sheet.header)]
+    writer = open_writer(row_error_report_format(upload), out, [*header, "Error Code", "Error"])
+    writer.write(rows)
+    writer.close()
+    return rows.height
 
 
 def upload_result(upload: Upload) -> dict[str, Any]:

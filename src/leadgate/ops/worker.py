@@ -53,17 +53,20 @@ def _beat(worker_id: str, stop: threading.Event) -> None:
 
 
 def _sweep_callbacks(stop: threading.Event) -> None:
-    """Send status callbacks that are due without a task asking: retries, and rows a crash left behind.
+    """Send status callbacks that are due without a task asking (retries, and rows a crash left behind), and
+    queue again the uploads whose process died.
 
     A thread of its own, so that posting to a slow receiver never delays the heartbeat.
     """
     from leadgate.delivery.callbacks import send_due_callbacks
+    from leadgate.files.uploads import resume_stalled_uploads
 
     while not stop.is_set():
         try:
             send_due_callbacks()
+            resume_stalled_uploads()
         except Exception:  # same as the heartbeat: a database hiccup must not end the sweeping
-            log.warning("status-callback sweep failed", exc_info=True)
+            log.warning("background sweep failed", exc_info=True)
         finally:
             close_old_connections()
         stop.wait(CALLBACK_SWEEP_INTERVAL)
