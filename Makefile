@@ -29,7 +29,12 @@ run: $(VENV)/.installed
 	$(BIN)/leadgate serve
 
 ## test: lint, type-check, and the whole suite on SQLite and (when reachable) PostgreSQL
-test: $(VENV)/.test-installed lint check-migrations test-sqlite test-postgres
+test: $(VENV)/.test-installed system-packages lint check-migrations test-sqlite test-postgres
+
+# The Debian packages the suite drives as real clients (LibreOffice Calc), installed when missing.
+.PHONY: system-packages
+system-packages:
+	bash tests/system-packages.sh
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests bench
