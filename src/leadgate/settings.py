@@ -104,7 +104,10 @@ def _databases() -> dict[str, dict[str, object]]:
     # WAL lets readers work while one writer writes; IMMEDIATE transactions take the write lock up front
     # so two writers queue on the busy timeout instead of failing with "database is locked" mid-way.
     config["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;"
+            " PRAGMA cache_size=-131072;"
+        ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }

@@ -21,7 +21,9 @@ from leadgate.rules.definitions import FieldType
 
 _SCIENTIFIC = re.compile(r"\s*([+-]?)(\d+)(?:[.,](\d+))?[eE]\+?(\d+)\s*")
 _NUMBER = re.compile(r"\s*\+?(\d+)(?:[.,]0+)?\s*")
-_WORD_QUESTION = re.compile(r"\w\?|\?\w")
+#: "?" next to a letter: a character an encoding could not hold (for polars and for ``re``).
+WORD_QUESTION = r"\w\?|\?\w"
+_WORD_QUESTION = re.compile(WORD_QUESTION)
 _POSTAL_NAMES = frozenset(["postalcode", "postcode", "zip", "zipcode", "postal", "plz", "codepostal", "cep"])
 _EXAMPLES = 5
 

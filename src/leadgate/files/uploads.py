@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import json
 import logging
 import shutil
 import tempfile
@@ -26,7 +27,8 @@ from typing import IO, Any
 import polars as pl
 from django.conf import settings
 from django.core.files import File
-from django.db import IntegrityError, models, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from leadgate.leads.models import Lead, LeadEvent, ReceivedVia
@@ -36,17 +38,16 @@ from leadgate.leads.services import (
     apply_decision,
     batch_engine,
     history_event,
-    jsonable,
     lock_source,
 )
-from leadgate.leads.store import insert, insert_leads, update_leads
+from leadgate.leads.store import insert, insert_columns, update_leads
 from leadgate.lib.ids import new_lead_id, normalize_lead_id
-from leadgate.rules import geo
+from leadgate.rules import catalogue, geo
 from leadgate.rules.catalogue import SOURCE_NOT_LIVE, Status
-from leadgate.rules.columnar import decide_frame
+from leadgate.rules.columnar import FrameDecisions, decide_frame
 from leadgate.rules.definitions import FieldRule, FieldType
 from leadgate.rules.engine import Engine, _FieldChecks
-from leadgate.rules.outcome import Decision, MemoryDedupeIndex
+from leadgate.rules.outcome import MemoryDedupeIndex
 from leadgate.sources.compile import CompiledSource, compiled_source
 from leadgate.sources.models import Source
 
@@ -282,6 +283,11 @@ class _Run:
         self.damage = damage.DamageReport()
         self.actor = Actor(f"upload {upload.name} ({upload.upload_id})", upload.user)
         self.dry_memory = MemoryDedupeIndex() if upload.dry_run else None
+        self.checks: dict[str, Callable[[str, str | None], Any]] = {}
+        self.alpha2: dict[str, str | None] = {}
+        self.already_created = 0
+        self.skipped_with_edits = 0
+        self.look_up_created = False
 
     # The file as a table of values by field key.
 
@@ -344,16 +350,20 @@ class _Run:
         upload.warnings = warnings
         upload.save()
         self.file_errors = self._lead_id_errors()
+        # Only when this file was uploaded before need new rows be looked up (a concurrent upload of the
+        # same file that wins a race is caught by the unique external_id and looked up then).
+        self.look_up_created = (
+            Upload.objects.filter(source=self.source, digest=upload.digest).exclude(pk=upload.pk).exists()
+        )
         total = self.frame.height
         if self.progress:
             self.progress(upload.rows_done, total)
         for start in range(upload.rows_done, total, PART_ROWS):
             part = self.frame.slice(start, PART_ROWS)
-            rows = self._rows(part)
             if upload.dry_run:
-                self._process(rows, start + part.height)
+                self._process(part, start + part.height)
             else:
-                self._store_part(rows, start + part.height)
+                self._store_part(part, start + part.height)
             if self.progress:
                 self.progress(start + part.height, total)
         upload.warnings = self.base_warnings + self.damage.warnings() + self._skipped_warning()
@@ -362,26 +372,33 @@ class _Run:
         upload.lease_until = None
         upload.save()
 
-    def _store_part(self, rows: list[_Row], done: int) -> None:
+    def _store_part(self, part: pl.DataFrame, done: int) -> None:
         """One part in one transaction; retried once if a concurrent upload of the same file won a race."""
         for attempt in (1, 2):
+            counts = self._counts()
             try:
                 with transaction.atomic():
-                    self._process(rows, done)
+                    self._process(part, done)
                 return
             except IntegrityError:
                 if attempt == 2:
                     raise
-                self.upload.refresh_from_db()
-                for row in rows:  # start the part afresh: the other upload's leads now exist
-                    row.action, row.lead, row.changes = "", None, {}
+                self._restore(counts)
+                self.look_up_created = True  # the other upload's leads now exist: find them
+
+    _COUNTS = ("created", "updated", "unchanged", "skipped", "errors", "accepted", "rejected")
+
+    def _counts(self) -> dict[str, Any]:
+        return {name: getattr(self.upload, name) for name in self._COUNTS}
+
+    def _restore(self, counts: dict[str, Any]) -> None:
+        for name, value in counts.items():
+            setattr(self.upload, name, value)
 
     def _lead_id_errors(self) -> dict[int, tuple[str, str, str]]:
         """Row → (LeadID, code, message) for LeadIDs that are malformed or repeated in the file."""
         errors: dict[int, tuple[str, str, str]] = {}
-        given = self.frame.select("_lead_id", _ROW).filter(
-            pl.col("_lead_id").is_not_null() & (pl.col("_lead_id") != "")
-        )
+        given = self.frame.select("_lead_id", _ROW).filter(_HAS_LEAD_ID)
         seen: dict[str, list[int]] = {}
         for text, row in given.iter_rows():
             lead_id = normalize_lead_id(text)
@@ -405,87 +422,63 @@ class _Run:
                     )
         return errors
 
-    def _rows(self, part: pl.DataFrame) -> list[_Row]:
+    def _rows(self, keyed: pl.DataFrame) -> list[_Row]:
+        """The rows that name a LeadID, one object each (new rows stay in the frame: there are millions)."""
         keys = list(self.columns.fields.values())
         rows = []
-        for record in part.iter_rows(named=True):
+        for record in keyed.iter_rows(named=True):
             number = record[_ROW]
-            text = record["_lead_id"]
             row = _Row(number, {k: record[k] for k in keys})
             if number in self.file_errors:
                 row.action, row.error = "error", self.file_errors[number]
                 row.lead_id = row.error[0]
-            elif text:
-                row.lead_id = normalize_lead_id(text)
+            else:
+                row.lead_id = normalize_lead_id(record["_lead_id"])
             rows.append(row)
         return rows
 
     # One part: what happens to each row, then (unless a dry run) stored.
 
-    def _process(self, rows: list[_Row], done: int) -> None:
+    def _process(self, part: pl.DataFrame, done: int) -> None:
         upload, source = self.upload, self.source
-        dry = upload.dry_run
-        if not dry:
+        if not upload.dry_run:
             lock_source(source)
         compiled = compiled_source(source)
         now = timezone.now()
-        errors: list[dict[str, Any]] = []
-        self._find_leads(rows, errors)
-        self._find_created(rows)
-        updates = [r for r in rows if r.lead is not None and r.action == ""]
-        for row in updates:
-            self._merge(row, compiled)
-        deciding = [r for r in rows if r.action in ("", "update")]
+        rows = self._rows(part.filter(_HAS_LEAD_ID))
+        fresh = self._not_created_before(part.filter(~_HAS_LEAD_ID))
+        self._find_leads(rows)
+        for row in rows:
+            if row.lead is not None and row.action in ("", "skip"):
+                self._merge(row, compiled)
+        deciding = [r for r in rows if r.action == ""]
         engine = batch_engine(source, compiled, exclude_ids=[r.lead.pk for r in deciding if r.lead])
         if self.dry_memory is not None:
             engine.dedupe_index = _Layered(engine.dedupe_index, self.dry_memory)
-        decisions = self._decide(engine, compiled, deciding)
-        created: list[Lead] = []
-        changed: list[Lead] = []
-        events: list[dict[str, Any]] = []
-        for row, decision in zip(deciding, decisions, strict=True):
-            if row.lead is None:
-                lead = Lead(
-                    lead_id=decision.lead_id,
-                    source=source,
-                    values=jsonable(row.values),
-                    received_via=ReceivedVia.UPLOAD,
-                    upload=upload,
-                    external_id=self._external_id(row),
-                    submitted_at=now,
-                )
-                apply_decision(lead, decision, source, now)
-                row.lead, row.action = lead, "create"
-                created.append(lead)
-                continue
-            lead = row.lead
-            apply_decision(lead, decision, source, now)
-            after = (lead.status, lead.disposition_code, lead.custom_reason)
-            if row.changes or after != row.before:
-                row.action = "update"
-                changed.append(lead)
-            else:
-                row.action = "unchanged"
-        for row in rows:
-            if row.error is not None:
-                lead_id, code, message = row.error
-                errors.append({"row": row.number, "lead_id": lead_id, "code": code, "message": message})
-        if not dry:
-            insert_leads(created)
+        frame, decided = self._decide(engine, fresh, deciding)
+        changed = self._apply_to_stored(deciding, decided, frame, now)
+        new = _NewLeads(self, frame, decided, now)
+        self._flag_new_values(frame.filter(pl.col("_k") < 0), deciding)
+        if not upload.dry_run:
+            new.store()
             update_leads(changed, DECIDED_FIELDS)
-            kind_note = f"Uploaded in {upload.name}"
-            for lead in created:
-                events.append(history_event(lead, LeadEvent.Kind.RECEIVED, self.actor, now, ("", "")))
-            by_lead = {id(r.lead): r for r in rows if r.lead is not None}
-            for lead in changed:
-                row = by_lead[id(lead)]
-                kind = LeadEvent.Kind.EDITED if row.changes else LeadEvent.Kind.REPROCESSED
-                events.append(
+            by_lead = {id(r.lead): r for r in deciding}
+            note = f"Uploaded in {upload.name}"
+            insert(
+                LeadEvent,
+                [
                     history_event(
-                        lead, kind, self.actor, now, row.before[:2], changes=row.changes, note=kind_note
+                        lead,
+                        LeadEvent.Kind.EDITED if by_lead[id(lead)].changes else LeadEvent.Kind.REPROCESSED,
+                        self.actor,
+                        now,
+                        by_lead[id(lead)].before[:2],
+                        changes=by_lead[id(lead)].changes,
+                        note=note,
                     )
-                )
-            insert(LeadEvent, events)
+                    for lead in changed
+                ],
+            )
             from leadgate.delivery.callbacks import queue_status_callbacks
 
             moved = [
@@ -493,10 +486,10 @@ class _Run:
                 for lead in changed
                 if (lead.status, lead.disposition_code) != by_lead[id(lead)].before[:2]
             ]
-            queue_status_callbacks(source, [*created, *moved], now)
-        self._count(rows, errors, done)
+            queue_status_callbacks(source, [*new.leads_for_callbacks(), *moved], now)
+        self._count(rows, new, done)
 
-    def _find_leads(self, rows: list[_Row], errors: list[dict[str, Any]]) -> None:
+    def _find_leads(self, rows: list[_Row]) -> None:
         """The stored lead each LeadID names; unknown or foreign ones become row errors."""
         wanted = [r.lead_id for r in rows if r.lead_id and r.action == ""]
         found: dict[str, Lead] = {}
@@ -508,23 +501,18 @@ class _Run:
                 continue
             lead = found.get(row.lead_id)
             if lead is None:
-                row.action, row.error = (
-                    "error",
-                    (
-                        row.lead_id,
-                        "unknown_lead_id",
-                        f"LeadID {row.lead_id} is not a lead of any source:"
-                        " empty the cell to create a new lead",
-                    ),
+                row.action = "error"
+                row.error = (
+                    row.lead_id,
+                    "unknown_lead_id",
+                    f"LeadID {row.lead_id} is not a lead of any source: empty the cell to create a new lead",
                 )
             elif lead.source_id != self.source.pk:
-                row.action, row.error = (
-                    "error",
-                    (
-                        row.lead_id,
-                        "foreign_lead_id",
-                        f"LeadID {row.lead_id} belongs to source {lead.source.slug}, not {self.source.slug}",
-                    ),
+                row.action = "error"
+                row.error = (
+                    row.lead_id,
+                    "foreign_lead_id",
+                    f"LeadID {row.lead_id} belongs to source {lead.source.slug}, not {self.source.slug}",
                 )
             else:
                 lead.source = self.source
@@ -533,22 +521,28 @@ class _Run:
                 if lead.status in (Status.ACCEPTED, Status.IN_REVIEW) and not self.upload.update_accepted:
                     row.action = "skip"
 
-    def _external_id(self, row: _Row) -> str:
+    def external_ids(self, numbers: pl.Series) -> pl.Series:
         # The file and the row: the same file uploaded again finds these leads instead of creating them.
-        return f"upload:{self.upload.digest[:24]}:{row.number}"
+        prefix = f"upload:{self.upload.digest[:24]}:"
+        return pl.select(pl.lit(prefix) + numbers.cast(pl.String)).to_series()
 
-    def _find_created(self, rows: list[_Row]) -> None:
-        """Rows of this file that an earlier upload of the same file created already: nothing to do."""
-        new = {self._external_id(r): r for r in rows if r.action == "" and not r.lead_id}
-        if not new:
-            return
-        ids = list(new)
+    def _not_created_before(self, fresh: pl.DataFrame) -> pl.DataFrame:
+        """The new rows, less those an earlier upload of the same file created already (counted unchanged)."""
+        if not self.look_up_created or fresh.height == 0:
+            return fresh
+        ids = self.external_ids(fresh[_ROW]).to_list()
+        existing: list[Lead] = []
         for start in range(0, len(ids), 500):
-            existing = Lead.objects.filter(source=self.source, external_id__in=ids[start : start + 500])
-            for lead in existing:
-                row = new[lead.external_id]
-                row.action, row.lead_id, row.lead = "unchanged", lead.lead_id, lead
-                self.already_created = getattr(self, "already_created", 0) + 1
+            chunk = ids[start : start + 500]
+            existing += Lead.objects.filter(source=self.source, external_id__in=chunk).exclude(external_id="")
+        if not existing:
+            return fresh
+        self.already_created += len(existing)
+        self.upload.unchanged += len(existing)
+        for lead in existing:
+            self._tally(lead.status)
+        taken = {lead.external_id for lead in existing}
+        return fresh.filter(~pl.Series([i in taken for i in ids], dtype=pl.Boolean))
 
     def _merge(self, row: _Row, compiled: CompiledSource) -> None:
         """The lead's values with the row's cells; a cell that is a spreadsheet's damaged copy of the stored
@@ -570,7 +564,7 @@ class _Run:
                     continue
             values[key] = cell
             row.changes[key] = [stored, cell]
-        if row.changes:
+        if row.changes and row.action == "":
             lead.values = values
 
     def _same_meaning(
@@ -586,93 +580,288 @@ class _Run:
         return before[1] is None and after[1] is None and before[0] == after[0]
 
     def _check(self, compiled: CompiledSource, rule: FieldRule) -> Callable[[str, str | None], Any]:
-        checks = self.__dict__.setdefault("_checks", {})
-        if rule.key not in checks:
-            checks[rule.key] = _FieldChecks(compiled.engine, rule).build()[0]
-        return checks[rule.key]  # type: ignore[no-any-return]
+        if rule.key not in self.checks:
+            self.checks[rule.key] = _FieldChecks(compiled.engine, rule).build()[0]
+        return self.checks[rule.key]
 
-    def _decide(self, engine: Engine, compiled: CompiledSource, rows: list[_Row]) -> list[Decision]:
-        if not rows:
-            return []
+    def _decide(
+        self, engine: Engine, fresh: pl.DataFrame, deciding: list[_Row]
+    ) -> tuple[pl.DataFrame, FrameDecisions | None]:
+        """New rows and stored leads decided together, in file order (so dedupe keeps the first).
+
+        The frame has every field (null where the file has no column), ``_row``, ``_k`` (the index in
+        ``deciding`` of a stored lead, -1 for a new row) and ``_id`` (the LeadID, new or stored).
+        """
         keys = list(self.fields)
-        records = [
-            {k: (r.lead.values.get(k) if r.lead is not None else r.values.get(k)) for k in keys} for r in rows
-        ]
-        frame = pl.DataFrame(records, schema=dict.fromkeys(keys, pl.String), orient="row")
-        lead_ids = [r.lead.lead_id if r.lead is not None else new_lead_id() for r in rows]
+        schema = {**dict.fromkeys(keys, pl.String), _ROW: fresh.schema[_ROW], "_k": pl.Int64}
+        new = fresh.select(
+            *[pl.col(k) if k in fresh.columns else pl.lit(None, dtype=pl.String).alias(k) for k in keys],
+            pl.col(_ROW),
+            pl.lit(-1, dtype=pl.Int64).alias("_k"),
+        )
+        stored = pl.DataFrame(
+            [[r.lead.values.get(k) for k in keys] + [r.number, i] for i, r in enumerate(deciding)],  # type: ignore[union-attr]
+            schema=schema,
+            orient="row",
+        )
+        frame = pl.concat([new, stored]).sort(_ROW)
+        if frame.height == 0:
+            return frame.with_columns(pl.lit("", dtype=pl.String).alias("_id")), None
+        slots = frame["_k"].to_list()
+        lead_ids = [new_lead_id() if k < 0 else deciding[k].lead.lead_id for k in slots]  # type: ignore[union-attr]
         # A stored lead is checked for "source not live" again only if that is what rejected it.
         live = pl.Series(
-            [r.lead is None or r.lead.disposition_code == SOURCE_NOT_LIVE for r in rows], dtype=pl.Boolean
+            [k < 0 or deciding[k].lead.disposition_code == SOURCE_NOT_LIVE for k in slots],  # type: ignore[union-attr]
+            dtype=pl.Boolean,
         )
-        decisions = decide_frame(engine, frame, lead_ids, check_live=live).decisions()
-        self._flag_new_values(rows)
-        return decisions
+        decided = decide_frame(engine, frame.select(keys), lead_ids, check_live=live)
+        return frame.with_columns(pl.Series("_id", lead_ids, dtype=pl.String)), decided
 
-    def _flag_new_values(self, rows: list[_Row]) -> None:
+    def _apply_to_stored(
+        self, deciding: list[_Row], decided: FrameDecisions | None, frame: pl.DataFrame, now: dt.datetime
+    ) -> list[Lead]:
+        """Each stored lead's new decision; the leads whose values or outcome changed."""
+        if decided is None or not deciding:
+            return []
+        changed = []
+        positions = frame.with_row_index("_p").filter(pl.col("_k") >= 0).select("_k", "_p").iter_rows()
+        for k, position in positions:
+            row = deciding[k]
+            lead = row.lead
+            assert lead is not None
+            apply_decision(lead, decided.decision(position), self.source, now)
+            if row.changes or (lead.status, lead.disposition_code, lead.custom_reason) != row.before:
+                row.action = "update"
+                changed.append(lead)
+            else:
+                row.action = "unchanged"
+        return changed
+
+    def _flag_new_values(self, new: pl.DataFrame, deciding: list[_Row]) -> None:
         """New values that look damaged: postal codes short of their leading zeros, letters turned to "?"."""
-        postal = [f for f in self.fields.values() if damage.is_postal_field(f.key, f.label, f.aliases)]
-        texts = [f for f in self.fields.values() if f.type in (FieldType.TEXT, FieldType.STATE)]
+        edited = [r for r in deciding if r.changes]
+        values = pl.concat(
+            [
+                new.select([*self.fields, _ROW]),
+                pl.DataFrame(
+                    [[r.lead.values.get(k) for k in self.fields] + [r.number] for r in edited],  # type: ignore[union-attr]
+                    schema=new.select([*self.fields, _ROW]).schema,
+                    orient="row",
+                ),
+            ]
+        )
+        if values.height == 0:
+            return
+        for f in self.fields.values():
+            if f.type in (FieldType.TEXT, FieldType.STATE):
+                found = values.filter(pl.col(f.key).str.contains(damage.WORD_QUESTION)).select(_ROW, f.key)
+                for number, value in found.iter_rows():
+                    self.damage.suspicious("replaced", f.label, number, value)
         country = next((f.key for f in self.fields.values() if f.type is FieldType.COUNTRY), None)
-        for row in rows:
-            if row.lead is not None and not row.changes:
-                continue  # a stored lead's values as they were: nothing new to flag
-            values = row.lead.values if row.lead is not None else row.values
-            for f in texts:
-                value = values.get(f.key)
-                if value and "?" in value and damage.looks_replaced(value):
-                    self.damage.suspicious("replaced", f.label, row.number, value)
-            if postal and country and (where := values.get(country)):
-                found = geo.resolve_country(where)
-                if found is not None:
-                    for f in postal:
-                        value = values.get(f.key)
-                        if value and damage.lost_postal_zeros(value, found.alpha2):
-                            self.damage.suspicious("postal", f.label, row.number, value)
+        postal = [f for f in self.fields.values() if damage.is_postal_field(f.key, f.label, f.aliases)]
+        for f in postal if country else []:
+            digits = values.filter(pl.col(f.key).str.contains(r"^\s*\d+\s*$")).select(_ROW, f.key, country)
+            for number, value, where in digits.iter_rows():
+                if not where:
+                    continue
+                if where not in self.alpha2:
+                    self.alpha2[where] = _alpha2(where)
+                alpha2 = self.alpha2[where]
+                if alpha2 and damage.lost_postal_zeros(value, alpha2):
+                    self.damage.suspicious("postal", f.label, number, value)
 
-    def _count(self, rows: list[_Row], errors: list[dict[str, Any]], done: int) -> None:
+    def _tally(self, status: str) -> None:
+        if status == Status.ACCEPTED:
+            self.upload.accepted += 1
+        elif status == Status.REJECTED:
+            self.upload.rejected += 1
+
+    def _count(self, rows: list[_Row], new: _NewLeads, done: int) -> None:
         upload = self.upload
+        errors = []
         for row in rows:
             action = row.action
-            if action == "create":
-                upload.created += 1
-            elif action == "update":
+            if action == "update":
                 upload.updated += 1
             elif action == "unchanged":
                 upload.unchanged += 1
             elif action == "skip":
                 upload.skipped += 1
-                if row.values and any(
-                    (row.values.get(k) or None) != (row.lead.values.get(k) or None)  # type: ignore[union-attr]
-                    for k in row.values
-                ):
-                    self.skipped_with_edits = getattr(self, "skipped_with_edits", 0) + 1
+                self.skipped_with_edits += bool(row.changes)
+            elif row.error is not None:
+                lead_id, code, message = row.error
+                errors.append({"row": row.number, "lead_id": lead_id, "code": code, "message": message})
             if row.lead is not None:
-                if row.lead.status == Status.ACCEPTED:
-                    upload.accepted += 1
-                elif row.lead.status == Status.REJECTED:
-                    upload.rejected += 1
-            if upload.dry_run and len(upload.preview) < PREVIEW_ROWS:
-                upload.preview.append(_preview(row))
+                self._tally(row.lead.status)
+        upload.created += new.count
+        for status, n in new.by_status.items():
+            if status == Status.ACCEPTED:
+                upload.accepted += n
+            elif status == Status.REJECTED:
+                upload.rejected += n
         upload.errors += len(errors)
         upload.row_errors = [*upload.row_errors, *errors]
+        if upload.dry_run and len(upload.preview) < PREVIEW_ROWS:
+            entries = [*new.preview(PREVIEW_ROWS), *(_preview(r) for r in rows[:PREVIEW_ROWS])]
+            entries.sort(key=lambda e: e["row"])
+            upload.preview = [*upload.preview, *entries][:PREVIEW_ROWS]
         upload.rows_done = done
         upload.lease_until = timezone.now() + LEASE
         upload.save()
 
     def _skipped_warning(self) -> list[str]:
         out = []
-        edited = getattr(self, "skipped_with_edits", 0)
-        if edited:
+        if self.skipped_with_edits:
             out.append(
-                f"{edited:,} accepted lead(s) have other values in the file and were left alone; upload with"
-                ' "update accepted leads" (--update-accepted) to decide them again and post the changes.'
+                f"{self.skipped_with_edits:,} accepted lead(s) have other values in the file and were left"
+                ' alone; upload with "update accepted leads" (--update-accepted) to decide them again.'
             )
-        again = getattr(self, "already_created", 0)
-        if again:
+        if self.already_created:
             out.append(
-                f"{again:,} row(s) were created by an earlier upload of the same file; not created again."
+                f"{self.already_created:,} row(s) were created by an earlier upload of the same file;"
+                " not created again."
             )
         return out
+
+
+class _NewLeads:
+    """A part's new rows as leads, column by column: a million uploaded leads are never a million objects.
+
+    Accepted rows take their clean values and dedupe keys from the frame's columns; the others (usually
+    few) take their reason and problems from their ``Decision``.
+    """
+
+    def __init__(
+        self, run: _Run, frame: pl.DataFrame, decided: FrameDecisions | None, now: dt.datetime
+    ) -> None:
+        self.run, self.now = run, now
+        source = run.source
+        positions = frame.with_row_index("_p").filter(pl.col("_k") < 0)["_p"]
+        self.count = len(positions)
+        self.by_status: dict[str, int] = {}
+        if decided is None or self.count == 0:
+            self.columns: dict[str, Any] = {}
+            return
+        codes = decided.codes.gather(positions)
+        clean, email_key, phone_key = (s.gather(positions) for s in decided.clean_columns())
+        file_keys = list(run.columns.fields.values())
+        new = frame.gather(positions) if hasattr(frame, "gather") else frame[positions]
+        values = (
+            new.select(pl.struct(file_keys).struct.json_encode()).to_series()
+            if file_keys
+            else pl.repeat("{}", self.count, eager=True)
+        )
+        accepted = codes == catalogue.ACCEPT_LEAD
+        held = source.review
+        status = codes.replace_strict(_STATUS_OF_CODE, return_dtype=pl.String)
+        if held:
+            status = pl.select(
+                pl.when(accepted).then(pl.lit(Status.IN_REVIEW.value)).otherwise(status)
+            ).to_series()
+        cols: dict[str, Any] = {
+            "lead_id": new["_id"].to_list(),
+            "status": status.to_list(),
+            "disposition_code": codes.to_list(),
+            "custom_reason": [_HELD if held else ""] * self.count,
+            "problems": ["[]"] * self.count,
+            "values": values.to_list(),
+            "clean": clean.to_list(),
+            "email_key": email_key.to_list(),
+            "phone_key": phone_key.to_list(),
+            "external_id": run.external_ids(new[_ROW]).to_list(),
+            "first_accepted_at": [now if a and not held else None for a in accepted.to_list()],
+        }
+        for i in (~accepted).arg_true().to_list():  # rejected or failed rows: their full decision
+            d = decided.decision(positions[i])
+            cols["status"][i] = d.status.value
+            cols["custom_reason"][i] = d.custom_reason
+            cols["problems"][i] = json.dumps([p.as_dict() for p in d.problems])
+            cols["clean"][i] = json.dumps(dict(d.clean), cls=DjangoJSONEncoder)
+            cols["email_key"][i] = d.dedupe_keys.get("email", "")
+            cols["phone_key"][i] = d.dedupe_keys.get("phone", "")
+        for s in cols["status"]:
+            self.by_status[s] = self.by_status.get(s, 0) + 1
+        self.columns = cols
+        self.rows = new[_ROW].to_list()
+
+    def store(self) -> None:
+        if not self.columns:
+            return
+        run, now, n = self.run, self.now, self.count
+        table = connection.ops.quote_name(Lead._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT MAX(id) FROM {table}")  # noqa: S608
+            (before,) = cursor.fetchone()
+        insert_columns(
+            Lead,
+            {
+                **self.columns,
+                "source_id": run.source.pk,
+                "received_via": ReceivedVia.UPLOAD.value,
+                "upload_id": run.upload.pk,
+                "submitted_at": now,
+                "processed_at": now,
+                "updated_at": now,
+            },
+            n,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT lead_id, id FROM {table} WHERE upload_id = %s AND id > %s",  # noqa: S608
+                [run.upload.pk, before or 0],
+            )
+            pks = dict(cursor.fetchall())
+        self.pks = [pks[lead_id] for lead_id in self.columns["lead_id"]]
+        actor = run.actor
+        insert_columns(
+            LeadEvent,
+            {
+                "lead_id": self.pks,
+                "at": now,
+                "kind": LeadEvent.Kind.RECEIVED.value,
+                "user_id": actor.user.pk if actor.user else None,
+                "actor": actor.label,
+                "status_before": "",
+                "code_before": "",
+                "status_after": self.columns["status"],
+                "code_after": self.columns["disposition_code"],
+                "changes": "{}",
+                "note": "",
+            },
+            n,
+        )
+
+    def leads_for_callbacks(self) -> list[Lead]:
+        if not self.columns or not self.run.source.callback_url:
+            return []
+        c = self.columns
+        return [
+            Lead(pk=pk, lead_id=lead_id, status=status, disposition_code=code, custom_reason=reason)
+            for pk, lead_id, status, code, reason in zip(
+                self.pks, c["lead_id"], c["status"], c["disposition_code"], c["custom_reason"], strict=True
+            )
+        ]
+
+    def preview(self, limit: int) -> list[dict[str, Any]]:
+        if not self.columns:
+            return []
+        c = self.columns
+        return [
+            {
+                "row": self.rows[i],
+                "lead_id": c["lead_id"][i],
+                "action": "create",
+                "status": c["status"][i],
+                "disposition_code": c["disposition_code"][i],
+                "custom_reason": c["custom_reason"][i],
+                "changes": {},
+            }
+            for i in range(min(limit, self.count))
+        ]
+
+
+_HELD = "Held for review before it is posted."
+_STATUS_OF_CODE = {d.code: d.status.value for d in catalogue.CATALOGUE}
 
 
 def _preview(row: _Row) -> dict[str, Any]:
@@ -691,8 +880,15 @@ def _preview(row: _Row) -> dict[str, Any]:
 def _region(lead: Lead, fields: Mapping[str, FieldRule]) -> str | None:
     country = next((k for k, f in fields.items() if f.type is FieldType.COUNTRY), None)
     value = lead.values.get(country) if country else None
-    found = geo.resolve_country(value) if value else None
+    return _alpha2(value) if value else None
+
+
+def _alpha2(country: str) -> str | None:
+    found = geo.resolve_country(country)
     return found.alpha2 if found is not None else None
+
+
+_HAS_LEAD_ID = pl.col("_lead_id").is_not_null() & (pl.col("_lead_id").str.strip_chars() != "")
 
 
 class _Layered:

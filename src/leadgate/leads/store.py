@@ -9,6 +9,7 @@ fields stay the single description of the table: the SQL is built from them.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
@@ -130,3 +131,28 @@ def update_leads(leads: Sequence[Any], fields: Sequence[str]) -> None:
         rows.append(row)
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+def insert_columns(model: type[models.Model], columns: Mapping[str, Sequence[Any] | Any], rows: int) -> None:
+    """Insert ``rows`` new rows given column by column: a sequence per column, or one value for all rows.
+
+    The fastest form, for uploads of a million leads: values arrive in the driver's form already (JSON
+    as text, datetimes adapted here once per column), and rows are zipped together in C. Missing columns
+    take their defaults.
+    """
+    if rows == 0:
+        return
+    sql, fields, preparers = _plan(model, connection.vendor)
+    lists = []
+    for f, prepare in zip(fields, preparers, strict=True):
+        value = columns[f.attname] if f.attname in columns else f.get_default()
+        if isinstance(value, list | tuple):
+            lists.append(value)
+            continue
+        if isinstance(value, dict | list) or (
+            value is not None and prepare is not None and not isinstance(value, str)
+        ):
+            value = prepare(value)  # type: ignore[misc]
+        lists.append(itertools.repeat(value, rows))
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, zip(*lists, strict=False))

@@ -15,6 +15,7 @@ allocation step in order (mirroring ``Engine._finish``, with its index and alloc
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -133,6 +134,42 @@ class FrameDecisions:
 
     def decisions(self) -> list[Decision]:
         return list(self)
+
+    def clean_columns(self) -> tuple[pl.Series, pl.Series, pl.Series]:
+        """Per row, vectorised: the clean values as a JSON object (text), and the email and phone dedupe
+        keys ("" for none) — what an accepted row's ``Decision`` holds in ``clean`` and ``dedupe_keys``, for
+        storing many accepted rows without building a ``Decision`` each. Rejected rows get ``decision``.
+        """
+        parts: list[pl.Expr] = []
+        n = len(self.lead_ids)
+        for i, c in enumerate(self._columns):
+            fragments = [
+                json.dumps(r[0]) if r.__class__ is tuple else "null" for r in c.results
+            ]  # per distinct result: cheap
+            per_row = pl.Series(fragments, dtype=pl.String).gather(c.ids)
+            if c.fast is not None:
+                fast = pl.select(pl.struct(c.fast.alias("v")).struct.json_encode()).to_series()
+                fast = fast.str.slice(5, fast.str.len_chars() - 6)  # '{"v":"…"}' → '"…"'
+                per_row = pl.select(pl.coalesce(per_row, fast)).to_series()
+            parts += [pl.lit(("{" if i == 0 else ",") + json.dumps(c.key) + ":"), per_row.fill_null("null")]
+        clean = (
+            pl.select(pl.concat_str([*parts, pl.lit("}")])).to_series()
+            if parts
+            else pl.repeat("{}", n, eager=True)
+        )
+        email = self._clean_text(self.engine._email_key, n).str.to_lowercase()
+        phone = self._clean_text(self.engine._phone_key, n)
+        return clean, email.fill_null(""), phone.fill_null("")
+
+    def _clean_text(self, key: str | None, n: int) -> pl.Series:
+        column = next((c for c in self._columns if c.key == key), None)
+        if column is None:
+            return pl.Series([None] * n, dtype=pl.String)
+        values = [r[0] if r.__class__ is tuple and isinstance(r[0], str) else None for r in column.results]
+        per_row = pl.Series(values, dtype=pl.String).gather(column.ids)
+        if column.fast is not None:
+            per_row = pl.select(pl.coalesce(per_row, column.fast)).to_series()
+        return per_row
 
     def decision(self, row: int) -> Decision:
         """The row's Decision, built from its column results by the engine's own lead-level steps."""
