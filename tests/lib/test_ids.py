@@ -33,3 +33,14 @@ def test_normalize_refuses_non_ids():
     assert normalize_lead_id("12345") is None
     assert normalize_lead_id("LD-123") is None
     assert normalize_lead_id("") is None
+
+
+def test_lead_ids_made_in_a_batch_are_valid_distinct_and_time_ordered_by_batch():
+    from leadgate.lib.ids import LEAD_ID_RE, new_lead_id, new_lead_ids
+
+    before = new_lead_id()
+    ids = new_lead_ids(10_000)
+    assert len(set(ids)) == 10_000
+    assert all(LEAD_ID_RE.match(i) for i in ids)
+    assert all(i[:13] >= before[:13] for i in ids)  # the time part
+    assert new_lead_ids(0) == []

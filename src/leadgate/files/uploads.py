@@ -41,7 +41,7 @@ from leadgate.leads.services import (
     lock_source,
 )
 from leadgate.leads.store import insert, insert_columns, update_leads
-from leadgate.lib.ids import new_lead_id, normalize_lead_id
+from leadgate.lib.ids import new_lead_ids, normalize_lead_id
 from leadgate.rules import catalogue, geo
 from leadgate.rules.catalogue import SOURCE_NOT_LIVE, Status
 from leadgate.rules.columnar import FrameDecisions, decide_frame
@@ -608,7 +608,8 @@ class _Run:
         if frame.height == 0:
             return frame.with_columns(pl.lit("", dtype=pl.String).alias("_id")), None
         slots = frame["_k"].to_list()
-        lead_ids = [new_lead_id() if k < 0 else deciding[k].lead.lead_id for k in slots]  # type: ignore[union-attr]
+        fresh_ids = iter(new_lead_ids(fresh.height))
+        lead_ids = [next(fresh_ids) if k < 0 else deciding[k].lead.lead_id for k in slots]  # type: ignore[union-attr]
         # A stored lead is checked for "source not live" again only if that is what rejected it.
         live = pl.Series(
             [k < 0 or deciding[k].lead.disposition_code == SOURCE_NOT_LIVE for k in slots],  # type: ignore[union-attr]

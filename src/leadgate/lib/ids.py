@@ -7,6 +7,7 @@ the time-ordered start keeps ids sortable by arrival.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import time
@@ -33,6 +34,19 @@ def ulid(now_ms: int | None = None) -> str:
 
 def new_lead_id() -> str:
     return LEAD_ID_PREFIX + ulid()
+
+
+# RFC 4648 base32 ("A"–"Z", "2"–"7") to Crockford's, digit value for digit value.
+_FROM_RFC4648 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET)
+
+
+def new_lead_ids(count: int) -> list[str]:
+    """``count`` LeadIDs at once (an upload makes a million): the same time part, and the random parts
+    encoded in one C call rather than one Python loop per id."""
+    prefix = LEAD_ID_PREFIX + _base32(int(time.time() * 1000), 10)
+    # 10 random bytes are exactly 16 base32 digits, so the ids' digits never straddle.
+    text = base64.b32encode(os.urandom(10 * count)).decode("ascii").translate(_FROM_RFC4648)
+    return [prefix + text[i : i + 16] for i in range(0, 16 * count, 16)]
 
 
 def normalize_lead_id(value: str) -> str | None:

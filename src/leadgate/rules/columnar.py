@@ -144,7 +144,7 @@ class FrameDecisions:
         n = len(self.lead_ids)
         for i, c in enumerate(self._columns):
             fragments = [
-                json.dumps(r[0]) if r.__class__ is tuple else "null" for r in c.results
+                json.dumps(r[0], ensure_ascii=False) if r.__class__ is tuple else "null" for r in c.results
             ]  # per distinct result: cheap
             per_row = pl.Series(fragments, dtype=pl.String).gather(c.ids)
             if c.fast is not None:
