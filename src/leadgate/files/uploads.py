@@ -19,7 +19,7 @@ import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -33,14 +33,11 @@ from django.utils import timezone
 
 from leadgate.leads.models import Lead, LeadEvent, ReceivedVia
 from leadgate.leads.services import (
-    DECIDED_FIELDS,
     Actor,
-    apply_decision,
     batch_engine,
-    history_event,
     lock_source,
 )
-from leadgate.leads.store import insert, insert_columns, update_leads
+from leadgate.leads.store import insert_columns, update_columns
 from leadgate.lib.ids import new_lead_ids, normalize_lead_id
 from leadgate.rules import catalogue, geo
 from leadgate.rules.catalogue import SOURCE_NOT_LIVE, Status
@@ -456,45 +453,25 @@ class _Run:
         if self.dry_memory is not None:
             engine.dedupe_index = _Layered(engine.dedupe_index, self.dry_memory)
         frame, decided = self._decide(engine, fresh, deciding)
-        changed = self._apply_to_stored(deciding, decided, frame, now)
-        new = _NewLeads(self, frame, decided, now)
+        accepted = decided.clean_columns() if decided is not None else None
+        changed = self._apply_to_stored(deciding, decided, accepted, frame, now)
+        new = _NewLeads(self, frame, decided, accepted, now)
         self._flag_new_values(frame.filter(pl.col("_k") < 0), deciding)
         if not upload.dry_run:
             new.store()
-            update_leads(changed, DECIDED_FIELDS)
-            by_lead = {id(r.lead): r for r in deciding}
-            note = f"Uploaded in {upload.name}"
-            insert(
-                LeadEvent,
-                [
-                    history_event(
-                        lead,
-                        LeadEvent.Kind.EDITED if by_lead[id(lead)].changes else LeadEvent.Kind.REPROCESSED,
-                        self.actor,
-                        now,
-                        by_lead[id(lead)].before[:2],
-                        changes=by_lead[id(lead)].changes,
-                        note=note,
-                    )
-                    for lead in changed
-                ],
-            )
-            from leadgate.delivery.callbacks import queue_status_callbacks
+            self._store_changed(changed, now)
+            if source.callback_url:
+                from leadgate.delivery.callbacks import queue_status_callbacks
 
-            moved = [
-                lead
-                for lead in changed
-                if (lead.status, lead.disposition_code) != by_lead[id(lead)].before[:2]
-            ]
-            queue_status_callbacks(source, [*new.leads_for_callbacks(), *moved], now)
+                queue_status_callbacks(source, new.leads_for_callbacks(), now)
         self._count(rows, new, done)
 
     def _find_leads(self, rows: list[_Row]) -> None:
         """The stored lead each LeadID names; unknown or foreign ones become row errors."""
         wanted = [r.lead_id for r in rows if r.lead_id and r.action == ""]
-        found: dict[str, Lead] = {}
+        found: dict[str, _Stored] = {}
         for start in range(0, len(wanted), 500):
-            for lead in Lead.objects.filter(lead_id__in=wanted[start : start + 500]).select_related("source"):
+            for lead in _Stored.fetch(wanted[start : start + 500]):
                 found[lead.lead_id] = lead
         for row in rows:
             if row.action or not row.lead_id:
@@ -508,14 +485,14 @@ class _Run:
                     f"LeadID {row.lead_id} is not a lead of any source: empty the cell to create a new lead",
                 )
             elif lead.source_id != self.source.pk:
+                slug = Source.objects.filter(pk=lead.source_id).values_list("slug", flat=True).first()
                 row.action = "error"
                 row.error = (
                     row.lead_id,
                     "foreign_lead_id",
-                    f"LeadID {row.lead_id} belongs to source {lead.source.slug}, not {self.source.slug}",
+                    f"LeadID {row.lead_id} belongs to source {slug}, not {self.source.slug}",
                 )
             else:
-                lead.source = self.source
                 row.lead = lead
                 row.before = (lead.status, lead.disposition_code, lead.custom_reason)
                 if lead.status in (Status.ACCEPTED, Status.IN_REVIEW) and not self.upload.update_accepted:
@@ -619,24 +596,99 @@ class _Run:
         return frame.with_columns(pl.Series("_id", lead_ids, dtype=pl.String)), decided
 
     def _apply_to_stored(
-        self, deciding: list[_Row], decided: FrameDecisions | None, frame: pl.DataFrame, now: dt.datetime
-    ) -> list[Lead]:
-        """Each stored lead's new decision; the leads whose values or outcome changed."""
-        if decided is None or not deciding:
+        self,
+        deciding: list[_Row],
+        decided: FrameDecisions | None,
+        accepted: tuple[pl.Series, pl.Series, pl.Series] | None,
+        frame: pl.DataFrame,
+        now: dt.datetime,
+    ) -> list[_Row]:
+        """Each stored lead's new decision; the rows whose lead's values or outcome changed."""
+        if decided is None or accepted is None or not deciding:
             return []
+        held = self.source.review
+        codes = decided.codes
+        clean, email_key, phone_key = accepted
         changed = []
         positions = frame.with_row_index("_p").filter(pl.col("_k") >= 0).select("_k", "_p").iter_rows()
         for k, position in positions:
             row = deciding[k]
             lead = row.lead
             assert lead is not None
-            apply_decision(lead, decided.decision(position), self.source, now)
+            code = codes[position]
+            if code == catalogue.ACCEPT_LEAD:  # the common case, from the frame's columns
+                lead.status = Status.IN_REVIEW.value if held else Status.ACCEPTED.value
+                lead.custom_reason = _HELD if held else ""
+                lead.problems = "[]"
+                lead.clean = clean[position]
+                lead.email_key, lead.phone_key = email_key[position], phone_key[position]
+            else:
+                d = decided.decision(position)
+                lead.status, lead.custom_reason = d.status.value, d.custom_reason
+                lead.problems = json.dumps([p.as_dict() for p in d.problems])
+                lead.clean = json.dumps(dict(d.clean), cls=DjangoJSONEncoder, ensure_ascii=False)
+                lead.email_key = d.dedupe_keys.get("email", "")
+                lead.phone_key = d.dedupe_keys.get("phone", "")
+            lead.disposition_code = code
+            if lead.status == Status.ACCEPTED and lead.first_accepted_at is None:
+                lead.first_accepted_at = now
             if row.changes or (lead.status, lead.disposition_code, lead.custom_reason) != row.before:
                 row.action = "update"
-                changed.append(lead)
+                changed.append(row)
             else:
                 row.action = "unchanged"
         return changed
+
+    def _store_changed(self, changed: list[_Row], now: dt.datetime) -> None:
+        """The changed leads written back, with an event each in their history."""
+        if not changed:
+            return
+        leads = [r.lead for r in changed]
+        update_columns(
+            Lead,
+            [lead.pk for lead in leads],  # type: ignore[union-attr]
+            {
+                "values": [json.dumps(lead.values, ensure_ascii=False) for lead in leads],  # type: ignore[union-attr]
+                "status": [lead.status for lead in leads],  # type: ignore[union-attr]
+                "disposition_code": [lead.disposition_code for lead in leads],  # type: ignore[union-attr]
+                "custom_reason": [lead.custom_reason for lead in leads],  # type: ignore[union-attr]
+                "problems": [lead.problems for lead in leads],  # type: ignore[union-attr]
+                "clean": [lead.clean for lead in leads],  # type: ignore[union-attr]
+                "email_key": [lead.email_key for lead in leads],  # type: ignore[union-attr]
+                "phone_key": [lead.phone_key for lead in leads],  # type: ignore[union-attr]
+                "first_accepted_at": [lead.first_accepted_at for lead in leads],  # type: ignore[union-attr]
+                "processed_at": now,
+                "updated_at": now,
+            },
+        )
+        actor = self.actor
+        insert_columns(
+            LeadEvent,
+            {
+                "lead_id": [lead.pk for lead in leads],  # type: ignore[union-attr]
+                "at": now,
+                "kind": [
+                    (LeadEvent.Kind.EDITED if r.changes else LeadEvent.Kind.REPROCESSED).value
+                    for r in changed
+                ],
+                "user_id": actor.user.pk if actor.user else None,
+                "actor": actor.label,
+                "status_before": [r.before[0] for r in changed],
+                "code_before": [r.before[1] for r in changed],
+                "status_after": [lead.status for lead in leads],  # type: ignore[union-attr]
+                "code_after": [lead.disposition_code for lead in leads],  # type: ignore[union-attr]
+                "changes": [json.dumps(r.changes, ensure_ascii=False) for r in changed],
+                "note": f"Uploaded in {self.upload.name}",
+            },
+            len(changed),
+        )
+        if self.source.callback_url:
+            from leadgate.delivery.callbacks import queue_status_callbacks
+
+            moved = [
+                r.lead.as_lead() for r in changed if (r.lead.status, r.lead.disposition_code) != r.before[:2]
+            ]  # type: ignore[union-attr]
+            queue_status_callbacks(self.source, moved, now)
 
     def _flag_new_values(self, new: pl.DataFrame, deciding: list[_Row]) -> None:
         """New values that look damaged: postal codes short of their leading zeros, letters turned to "?"."""
@@ -725,6 +777,60 @@ class _Run:
         return out
 
 
+class _Stored:
+    """A stored lead as an upload reads and writes it: the few columns it needs, no model instance (an
+    upload of rejected leads reads a hundred thousand of them)."""
+
+    __slots__ = (
+        "clean",
+        "custom_reason",
+        "disposition_code",
+        "email_key",
+        "first_accepted_at",
+        "lead_id",
+        "phone_key",
+        "pk",
+        "problems",
+        "source_id",
+        "status",
+        "values",
+    )
+
+    @classmethod
+    def fetch(cls, lead_ids: Sequence[str]) -> list[_Stored]:
+        table = connection.ops.quote_name(Lead._meta.db_table)
+        marks = ", ".join(["%s"] * len(lead_ids))
+        sql = (
+            'SELECT id, lead_id, source_id, status, disposition_code, custom_reason, "values",'  # noqa: S608
+            f" first_accepted_at FROM {table} WHERE lead_id IN ({marks})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, list(lead_ids))
+            rows = cursor.fetchall()
+        out = []
+        for pk, lead_id, source_id, status, code, reason, values, first in rows:
+            lead = cls()
+            lead.pk, lead.lead_id, lead.source_id = pk, lead_id, source_id
+            lead.status, lead.disposition_code, lead.custom_reason = status, code, reason
+            lead.values = json.loads(values) if isinstance(values, str | bytes) else values
+            if first is not None and not isinstance(first, dt.datetime):  # SQLite: text
+                first = connection.ops.convert_datetimefield_value(first, None, connection)
+            lead.first_accepted_at = first
+            out.append(lead)
+        return out
+
+    def as_lead(self) -> Lead:
+        """A model instance, for the few places that need one (a status callback's foreign key)."""
+        return Lead(
+            pk=self.pk,
+            lead_id=self.lead_id,
+            source_id=self.source_id,
+            status=self.status,
+            disposition_code=self.disposition_code,
+            custom_reason=self.custom_reason,
+        )
+
+
 class _NewLeads:
     """A part's new rows as leads, column by column: a million uploaded leads are never a million objects.
 
@@ -733,7 +839,12 @@ class _NewLeads:
     """
 
     def __init__(
-        self, run: _Run, frame: pl.DataFrame, decided: FrameDecisions | None, now: dt.datetime
+        self,
+        run: _Run,
+        frame: pl.DataFrame,
+        decided: FrameDecisions | None,
+        accepted: tuple[pl.Series, pl.Series, pl.Series] | None,
+        now: dt.datetime,
     ) -> None:
         self.run, self.now = run, now
         source = run.source
@@ -744,20 +855,21 @@ class _NewLeads:
             self.columns: dict[str, Any] = {}
             return
         codes = decided.codes.gather(positions)
-        clean, email_key, phone_key = (s.gather(positions) for s in decided.clean_columns())
+        assert accepted is not None
+        clean, email_key, phone_key = (s.gather(positions) for s in accepted)
         file_keys = list(run.columns.fields.values())
-        new = frame.gather(positions) if hasattr(frame, "gather") else frame[positions]
+        new = frame[positions]
         values = (
             new.select(pl.struct(file_keys).struct.json_encode()).to_series()
             if file_keys
             else pl.repeat("{}", self.count, eager=True)
         )
-        accepted = codes == catalogue.ACCEPT_LEAD
+        is_accepted = codes == catalogue.ACCEPT_LEAD
         held = source.review
         status = codes.replace_strict(_STATUS_OF_CODE, return_dtype=pl.String)
         if held:
             status = pl.select(
-                pl.when(accepted).then(pl.lit(Status.IN_REVIEW.value)).otherwise(status)
+                pl.when(is_accepted).then(pl.lit(Status.IN_REVIEW.value)).otherwise(status)
             ).to_series()
         cols: dict[str, Any] = {
             "lead_id": new["_id"].to_list(),
@@ -770,14 +882,14 @@ class _NewLeads:
             "email_key": email_key.to_list(),
             "phone_key": phone_key.to_list(),
             "external_id": run.external_ids(new[_ROW]).to_list(),
-            "first_accepted_at": [now if a and not held else None for a in accepted.to_list()],
+            "first_accepted_at": [now if a and not held else None for a in is_accepted.to_list()],
         }
-        for i in (~accepted).arg_true().to_list():  # rejected or failed rows: their full decision
+        for i in (~is_accepted).arg_true().to_list():  # rejected or failed rows: their full decision
             d = decided.decision(positions[i])
             cols["status"][i] = d.status.value
             cols["custom_reason"][i] = d.custom_reason
-            cols["problems"][i] = json.dumps([p.as_dict() for p in d.problems])
-            cols["clean"][i] = json.dumps(dict(d.clean), cls=DjangoJSONEncoder)
+            cols["problems"][i] = json.dumps([p.as_dict() for p in d.problems], ensure_ascii=False)
+            cols["clean"][i] = json.dumps(dict(d.clean), cls=DjangoJSONEncoder, ensure_ascii=False)
             cols["email_key"][i] = d.dedupe_keys.get("email", "")
             cols["phone_key"][i] = d.dedupe_keys.get("phone", "")
         for s in cols["status"]:

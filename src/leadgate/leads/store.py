@@ -156,3 +156,36 @@ def insert_columns(model: type[models.Model], columns: Mapping[str, Sequence[Any
         lists.append(itertools.repeat(value, rows))
     with connection.cursor() as cursor:
         cursor.executemany(sql, zip(*lists, strict=False))
+
+
+def update_columns(
+    model: type[models.Model], pks: Sequence[Any], columns: Mapping[str, Sequence[Any] | Any]
+) -> None:
+    """Write columns of stored rows, given column by column like ``insert_columns`` (JSON as text already)."""
+    if not pks:
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    jsonb = connection.vendor == "postgresql"
+    names = list(columns)
+    fields = [meta.get_field(name) for name in names]
+    assignments = ", ".join(
+        f"{quote(f.column)} = %s::jsonb"
+        if jsonb and isinstance(f, models.JSONField)
+        else f"{quote(f.column)} = %s"
+        for f in fields
+    )
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    lists = []
+    for name, f in zip(names, fields, strict=True):
+        value = columns[name]
+        if isinstance(value, list | tuple):
+            if isinstance(f, models.DateTimeField):
+                value = [None if v is None else connection.ops.adapt_datetimefield_value(v) for v in value]
+            lists.append(value)
+        else:
+            if isinstance(f, models.DateTimeField) and value is not None:
+                value = connection.ops.adapt_datetimefield_value(value)
+            lists.append(itertools.repeat(value, len(pks)))
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, zip(*lists, pks, strict=False))
