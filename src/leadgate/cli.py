@@ -224,6 +224,75 @@ def _progress_bar(unit: str) -> Iterator[Callable[[int, int], None] | None]:
         yield progress
 
 
+def cmd_download(args: argparse.Namespace) -> None:
+    _setup()
+    import tempfile
+
+    from leadgate.files.downloads import DownloadError, parse_time, prepare_download, prepare_template
+
+    source = _source(args.source)
+    format = args.format or _format_of(args.output)
+    try:
+        if args.template:
+            prepared = prepare_template(source, format=format)
+        else:
+            prepared = prepare_download(
+                source,
+                format=format,
+                statuses=args.status,
+                codes=args.code,
+                since=parse_time(args.since) if args.since else None,
+                until=parse_time(args.until) if args.until else None,
+                time_field=args.by,
+            )
+    except DownloadError as exc:
+        raise CLIError(exc.message, code=exc.code) from None
+    to_stdout = args.output == "-"
+    if to_stdout:
+        rows = prepared.write_to(sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    else:
+        # Written beside the target and renamed at the end: a failed download never leaves half a file.
+        target = os.path.abspath(args.output)
+        try:
+            handle, partial = tempfile.mkstemp(
+                prefix=f".{os.path.basename(target)}.", suffix=".part", dir=os.path.dirname(target)
+            )
+        except OSError as exc:
+            raise CLIError(f"cannot write {args.output}: {exc.strerror}", code="unwritable_file") from None
+        try:
+            with os.fdopen(handle, "wb") as out, _progress_bar("leads") as progress:
+                rows = prepared.write_to(out, progress)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(partial, 0o666 & ~umask)  # as an ordinary new file, not mkstemp's owner-only mode
+            os.replace(partial, target)
+        except OSError as exc:
+            os.unlink(partial)
+            raise CLIError(f"cannot write {args.output}: {exc.strerror}", code="unwritable_file") from None
+        except BaseException:
+            os.unlink(partial)
+            raise
+    data = {"source": source.slug, "file": args.output, "format": format, "rows": rows}
+    # With -o - the file is on standard output, so the report goes to standard error.
+    report = sys.stderr if to_stdout else sys.stdout
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False), file=report)
+    else:
+        what = "template" if args.template else f"{rows} leads"
+        print(f"{what} written to {args.output} ({format})", file=report)
+
+
+def _format_of(path: str) -> str:
+    """The format a file name asks for, when --format is not given."""
+    extension = os.path.splitext(path)[1].lower()
+    if extension == ".xlsx":
+        return "xlsx"
+    if extension in (".csv", ".txt"):
+        return "csv"
+    raise CLIError("say which format: --format xlsx, csv or csv-semicolon", code="usage")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     _setup()
     from leadgate.demo.services import build_demo
@@ -441,6 +510,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--dry-run", action="store_true", help="show what would happen, save nothing")
     p.add_argument("--update-accepted", action="store_true", help="also decide accepted leads again")
+
+    p = command("download", cmd_download, "download a source's leads as XLSX or CSV")
+    p.add_argument("source")
+    p.add_argument("--status", action="append", help="all, accepted, rejected, processing, in_review, failed")
+    p.add_argument("--code", action="append", help="only leads with this disposition code (repeatable)")
+    p.add_argument("--since", help="at or after this ISO 8601 date or time (UTC unless it says)")
+    p.add_argument("--until", help="… and before this one")
+    p.add_argument(
+        "--by", choices=["submitted", "updated"], default="submitted", help="the time --since/--until use"
+    )
+    p.add_argument(
+        "--format", choices=["xlsx", "csv", "csv-semicolon"], help="default: from the file name's extension"
+    )
+    p.add_argument("-o", "--output", required=True, help="file to write; - for standard output")
+    p.add_argument("--template", action="store_true", help="only the header of the source's fields")
 
     p = command("demo", cmd_demo, 'create or refresh the demo source "Demo Summit"')
     p.add_argument("--leads", type=int, default=5000, help="how many demo leads (default 5000)")
