@@ -423,14 +423,14 @@ class _Run:
         """The rows that name a LeadID, one object each (new rows stay in the frame: there are millions)."""
         keys = list(self.columns.fields.values())
         rows = []
-        for record in keyed.iter_rows(named=True):
-            number = record[_ROW]
-            row = _Row(number, {k: record[k] for k in keys})
-            if number in self.file_errors:
-                row.action, row.error = "error", self.file_errors[number]
+        errors = self.file_errors
+        for *cells, lead_id, number in keyed.select([*keys, "_lead_id", _ROW]).iter_rows():
+            row = _Row(number, dict(zip(keys, cells, strict=True)))
+            if number in errors:
+                row.action, row.error = "error", errors[number]
                 row.lead_id = row.error[0]
             else:
-                row.lead_id = normalize_lead_id(record["_lead_id"])
+                row.lead_id = normalize_lead_id(lead_id)
             rows.append(row)
         return rows
 
@@ -648,7 +648,12 @@ class _Run:
             Lead,
             [lead.pk for lead in leads],  # type: ignore[union-attr]
             {
-                "values": [json.dumps(lead.values, ensure_ascii=False) for lead in leads],  # type: ignore[union-attr]
+                "values": [
+                    r.lead.values_json  # type: ignore[union-attr]
+                    if not r.changes and r.lead.values_json is not None  # type: ignore[union-attr]
+                    else json.dumps(r.lead.values, ensure_ascii=False)  # type: ignore[union-attr]
+                    for r in changed
+                ],
                 "status": [lead.status for lead in leads],  # type: ignore[union-attr]
                 "disposition_code": [lead.disposition_code for lead in leads],  # type: ignore[union-attr]
                 "custom_reason": [lead.custom_reason for lead in leads],  # type: ignore[union-attr]
@@ -794,6 +799,7 @@ class _Stored:
         "source_id",
         "status",
         "values",
+        "values_json",
     )
 
     @classmethod
@@ -812,7 +818,10 @@ class _Stored:
             lead = cls()
             lead.pk, lead.lead_id, lead.source_id = pk, lead_id, source_id
             lead.status, lead.disposition_code, lead.custom_reason = status, code, reason
-            lead.values = json.loads(values) if isinstance(values, str | bytes) else values
+            if isinstance(values, str | bytes):
+                lead.values, lead.values_json = json.loads(values), values
+            else:
+                lead.values, lead.values_json = values, None
             if first is not None and not isinstance(first, dt.datetime):  # SQLite: text
                 first = connection.ops.convert_datetimefield_value(first, None, connection)
             lead.first_accepted_at = first
