@@ -51,6 +51,19 @@ class Writer(Protocol):
 # --- CSV ----------------------------------------------------------------------------------------------------
 
 
+# A cell is quoted when it holds a quote, a line break, or any separator a spreadsheet may split on: not
+# only the file's own. Calc's import dialog splits on comma, semicolon *and* tab by default, so an
+# unquoted "a; b" in the comma CSV would come back as two cells.
+_NEEDS_QUOTES = r'[,;\t"\r\n]'
+
+
+def _csv_cell(name: str) -> pl.Expr:
+    """Column ``name`` as CSV cells: guarded, and quoted where needed."""
+    text = guard_expr(pl.col(name).cast(pl.String))
+    quoted = pl.concat_str(pl.lit('"'), text.str.replace_all('"', '""', literal=True), pl.lit('"'))
+    return pl.when(~text.str.contains(_NEEDS_QUOTES)).then(text).otherwise(quoted)
+
+
 class CsvWriter:
     """CSV as Excel opens it right: UTF-8 with a BOM, CRLF, cells guarded against formulas."""
 
@@ -66,13 +79,14 @@ class CsvWriter:
             self._write_rows(frame)
 
     def _write_rows(self, frame: pl.DataFrame) -> None:
-        guarded = frame.select(guard_expr(pl.col(name).cast(pl.String)) for name in frame.columns)
-        guarded.write_csv(
+        cells = frame.select(_csv_cell(name) for name in frame.columns)
+        # Quoted above already: polars writes the cells as they are.
+        cells.write_csv(
             self._out,
             include_header=False,
             separator=self._separator,
             line_terminator="\r\n",
-            quote_style="necessary",  # quotes a cell with the separator, a quote or a line break
+            quote_style="never",
         )
 
     def close(self) -> None:
