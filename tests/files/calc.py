@@ -46,9 +46,9 @@ cell in the CSV download        en-US: saved (text and XLSX)    XLSX cell  de-DE
 ==============================  ==============================  =========  ==========================
 
 "=" means the value came back as it was. The guard's ``'`` stays part of the text because Calc takes it
-as a character of a CSV cell, not as its "this is text" input marker; a leadgate upload takes it off a
-CSV or text file again (not off a workbook). A semicolon in an unquoted comma-CSV cell splits the cell,
-because the import dialog's default separators are comma, semicolon and tab.
+as a character of a CSV cell, not as its "this is text" input marker, so a workbook saved from the CSV
+download holds it too. A semicolon or tab in an unquoted cell of the comma CSV (a comma or tab in the
+semicolon CSV) splits the cell, because the import dialog's default separators are all three.
 """
 
 from __future__ import annotations
