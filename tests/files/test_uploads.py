@@ -268,3 +268,62 @@ def test_the_row_error_report_holds_the_original_rows_and_their_errors(summit, t
     assert report.row(0)[0] == "LD-01JDQ3ZZZZZZZZZZZZZZZZZZZZ"
     assert report["first_name"][0] == "'=Zoë"  # the cell as it was in the file, guard and all
     assert report["Error Code"][0] == "unknown_lead_id"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_uploads_of_one_file_at_once_create_each_row_once(summit, tmp_path, monkeypatch):
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers are tested on PostgreSQL (the SQLite test database is in memory)")
+    monkeypatch.setattr("leadgate.files.uploads.PART_ROWS", 7)
+    rows = [row_of(email=f"p{i}@acme-corp.com") for i in range(40)]
+    path = write_csv(tmp_path / "twice.csv", rows)
+    results = []
+
+    def upload():
+        try:
+            results.append(upload_file(summit, path))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=upload) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(u.created for u in results) == 40
+    assert sum(u.created + u.unchanged for u in results) == 80
+    assert Lead.objects.filter(source=summit).count() == 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_that_died_midway_resumes_after_its_last_stored_part(summit, tmp_path, monkeypatch):
+    from leadgate.files import uploads
+
+    monkeypatch.setattr(uploads, "PART_ROWS", 10)
+    path = write_csv(tmp_path / "crash.csv", [row_of(email=f"c{i}@acme-corp.com") for i in range(35)])
+    real = uploads._Run._process
+    calls = []
+
+    def dies_on_the_third_part(self, part, done):
+        calls.append(done)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the process is killed mid-part: that part's transaction is lost
+        return real(self, part, done)
+
+    monkeypatch.setattr(uploads._Run, "_process", dies_on_the_third_part)
+    upload = uploads.create_upload(summit, path, claim=True)
+    with pytest.raises(KeyboardInterrupt):
+        uploads.process_upload(upload, claimed=True)
+    upload.refresh_from_db()
+    assert (upload.state, upload.rows_done, upload.created) == ("processing", 20, 20)
+    assert Lead.objects.count() == 20
+    monkeypatch.setattr(uploads._Run, "_process", real)
+    Upload.objects.filter(pk=upload.pk).update(lease_until=None)  # the lease ran out
+    assert uploads.resume_stalled_uploads(now=upload.created_at + uploads.REQUEUE_AFTER * 2) == 1
+    done = uploads.process_upload(Upload.objects.get(pk=upload.pk))
+    assert (done.state, done.rows_done, done.created) == ("done", 35, 35)
+    assert Lead.objects.count() == 35

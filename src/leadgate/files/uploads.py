@@ -7,7 +7,7 @@ error; the other rows still go through. A file-level problem (``FileError``) cha
 
 The rows are processed in parts. Each part is one transaction that stores its leads, their history and the
 upload's progress together, so a crash resumes after the last stored part, and the same file uploaded
-twice creates nothing twice (each created lead carries the file's digest and row as its ``external_id``).
+twice creates nothing twice (rows without a LeadID are created only by the first upload of a file).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import polars as pl
 from django.conf import settings
 from django.core.files import File
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connection, models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from leadgate.leads.models import Lead, LeadEvent, ReceivedVia
@@ -284,7 +284,7 @@ class _Run:
         self.alpha2: dict[str, str | None] = {}
         self.already_created = 0
         self.skipped_with_edits = 0
-        self.look_up_created = False
+        self.already_created_by = ""
 
     # The file as a table of values by field key.
 
@@ -321,7 +321,7 @@ class _Run:
         else:
             exprs.append(pl.lit(None, dtype=pl.String).alias("_lead_id"))
         exprs.append(pl.col(_ROW))
-        return sheet.frame.select(exprs)
+        return sheet.frame.select(exprs).with_row_index("_i")  # the row's place among the data rows
 
     # The run.
 
@@ -347,11 +347,6 @@ class _Run:
         upload.warnings = warnings
         upload.save()
         self.file_errors = self._lead_id_errors()
-        # Only when this file was uploaded before need new rows be looked up (a concurrent upload of the
-        # same file that wins a race is caught by the unique external_id and looked up then).
-        self.look_up_created = (
-            Upload.objects.filter(source=self.source, digest=upload.digest).exclude(pk=upload.pk).exists()
-        )
         total = self.frame.height
         if self.progress:
             self.progress(upload.rows_done, total)
@@ -360,7 +355,8 @@ class _Run:
             if upload.dry_run:
                 self._process(part, start + part.height)
             else:
-                self._store_part(part, start + part.height)
+                with transaction.atomic():
+                    self._process(part, start + part.height)
             if self.progress:
                 self.progress(start + part.height, total)
         upload.warnings = self.base_warnings + self.damage.warnings() + self._skipped_warning()
@@ -368,29 +364,6 @@ class _Run:
         upload.finished_at = timezone.now()
         upload.lease_until = None
         upload.save()
-
-    def _store_part(self, part: pl.DataFrame, done: int) -> None:
-        """One part in one transaction; retried once if a concurrent upload of the same file won a race."""
-        for attempt in (1, 2):
-            counts = self._counts()
-            try:
-                with transaction.atomic():
-                    self._process(part, done)
-                return
-            except IntegrityError:
-                if attempt == 2:
-                    raise
-                self._restore(counts)
-                self.look_up_created = True  # the other upload's leads now exist: find them
-
-    _COUNTS = ("created", "updated", "unchanged", "skipped", "errors", "accepted", "rejected")
-
-    def _counts(self) -> dict[str, Any]:
-        return {name: getattr(self.upload, name) for name in self._COUNTS}
-
-    def _restore(self, counts: dict[str, Any]) -> None:
-        for name, value in counts.items():
-            setattr(self.upload, name, value)
 
     def _lead_id_errors(self) -> dict[int, tuple[str, str, str]]:
         """Row → (LeadID, code, message) for LeadIDs that are malformed or repeated in the file."""
@@ -443,7 +416,7 @@ class _Run:
         compiled = compiled_source(source)
         now = timezone.now()
         rows = self._rows(part.filter(_HAS_LEAD_ID))
-        fresh = self._not_created_before(part.filter(~_HAS_LEAD_ID))
+        fresh = self._not_created_before(part.filter(~_HAS_LEAD_ID), part["_i"][0])
         self._find_leads(rows)
         for row in rows:
             if row.lead is not None and row.action in ("", "skip"):
@@ -498,28 +471,32 @@ class _Run:
                 if lead.status in (Status.ACCEPTED, Status.IN_REVIEW) and not self.upload.update_accepted:
                     row.action = "skip"
 
-    def external_ids(self, numbers: pl.Series) -> pl.Series:
-        # The file and the row: the same file uploaded again finds these leads instead of creating them.
-        prefix = f"upload:{self.upload.digest[:24]}:"
-        return pl.select(pl.lit(prefix) + numbers.cast(pl.String)).to_series()
+    def _not_created_before(self, fresh: pl.DataFrame, start: int) -> pl.DataFrame:
+        """The new rows, less those an earlier upload of the same file created (or is creating).
 
-    def _not_created_before(self, fresh: pl.DataFrame) -> pl.DataFrame:
-        """The new rows, less those an earlier upload of the same file created already (counted unchanged)."""
-        if not self.look_up_created or fresh.height == 0:
+        The same file has the same rows in the same order, so an earlier upload of it has created its
+        rows up to its ``rows_done``, and one still running will create them all. Asked part by part
+        under the source's lock, so two uploads of one file at once create each row once.
+        """
+        if fresh.height == 0:
             return fresh
-        ids = self.external_ids(fresh[_ROW]).to_list()
-        existing: list[Lead] = []
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            existing += Lead.objects.filter(source=self.source, external_id__in=chunk).exclude(external_id="")
-        if not existing:
+        earlier = Upload.objects.filter(
+            source=self.source, digest=self.upload.digest, dry_run=False, pk__lt=self.upload.pk
+        ).values_list("upload_id", "state", "rows_done")
+        bound, by = 0, ""
+        for upload_id, state, rows_done in earlier:
+            running = state in (Upload.State.QUEUED, Upload.State.PROCESSING)
+            reach = self.frame.height if running else rows_done
+            if reach > bound:
+                bound, by = reach, upload_id
+        if bound <= start:
             return fresh
-        self.already_created += len(existing)
-        self.upload.unchanged += len(existing)
-        for lead in existing:
-            self._tally(lead.status)
-        taken = {lead.external_id for lead in existing}
-        return fresh.filter(~pl.Series([i in taken for i in ids], dtype=pl.Boolean))
+        left = fresh.filter(pl.col("_i") >= bound)
+        skipped = fresh.height - left.height
+        self.already_created += skipped
+        self.already_created_by = by
+        self.upload.unchanged += skipped
+        return left
 
     def _merge(self, row: _Row, compiled: CompiledSource) -> None:
         """The lead's values with the row's cells; a cell that is a spreadsheet's damaged copy of the stored
@@ -776,8 +753,8 @@ class _Run:
             )
         if self.already_created:
             out.append(
-                f"{self.already_created:,} row(s) were created by an earlier upload of the same file;"
-                " not created again."
+                f"{self.already_created:,} row(s) without a LeadID were created by an earlier upload of the"
+                f" same file ({self.already_created_by}); they were not created again."
             )
         return out
 
@@ -890,7 +867,6 @@ class _NewLeads:
             "clean": clean.to_list(),
             "email_key": email_key.to_list(),
             "phone_key": phone_key.to_list(),
-            "external_id": run.external_ids(new[_ROW]).to_list(),
             "first_accepted_at": [now if a and not held else None for a in is_accepted.to_list()],
         }
         for i in (~is_accepted).arg_true().to_list():  # rejected or failed rows: their full decision

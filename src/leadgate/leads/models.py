@@ -80,7 +80,7 @@ class LeadEvent(models.Model):
         REJECTED = "rejected"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(db_index=True)
+    at = models.DateTimeField()  # read per lead (by the lead's index), never across leads
     kind = models.CharField(max_length=16, choices=Kind.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     actor = models.CharField(max_length=200, blank=True, default="")  # "api", "upload leads.csv", "cli"…
