@@ -26,10 +26,9 @@ story; each of its cells as Calc opens it, and as every way of saving it then wr
 ==============================  ==============================  =========  ==========================
 cell in the CSV download        en-US: saved (text and XLSX)    XLSX cell  de-DE, where different
 ==============================  ==============================  =========  ==========================
-``+441632960000``               ``441632960000``                number
-``+4915123456789``              ``4915123456789``               number
+``'+441632960000`` (guarded)    = (the guard's ``'`` is kept)   text
 ``07400123456``, ``00123``      ``7400123456``, ``123``         number
-``+44 20 7946 0958``            =                               text
+``441632960000`` (no ``+``)     =                               number
 ``01067``, ``02134``            ``1067``, ``2134``              number
 ``2026-03-14``                  =                               date
 ``14/03/2026``, ``03/14/2026``  =                               text
@@ -47,8 +46,10 @@ cell in the CSV download        en-US: saved (text and XLSX)    XLSX cell  de-DE
 
 "=" means the value came back as it was. The guard's ``'`` stays part of the text because Calc takes it
 as a character of a CSV cell, not as its "this is text" input marker, so a workbook saved from the CSV
-download holds it too. A semicolon or tab in an unquoted cell of the comma CSV (a comma or tab in the
-semicolon CSV) splits the cell, because the import dialog's default separators are all three.
+download holds it too; it also keeps a phone written with ``+`` a text cell, so only phones without one
+become numbers. A semicolon or tab in an unquoted cell of the comma CSV (a comma or tab in the
+semicolon CSV) splits the cell, because the import dialog's default separators are all three, which is
+why the downloads quote such cells.
 """
 
 from __future__ import annotations
