@@ -157,6 +157,19 @@ def test_semicolon_csv_for_european_excel(summit, leads):
     assert row["first_name"] == ' "O\'Brien", Jr; '  # quoted, so its ; and quotes stay in the cell
 
 
+def test_csv_quotes_every_separator_a_spreadsheet_may_split_on(summit):
+    # Calc's import dialog splits on comma, semicolon and tab at once, whatever the file uses.
+    process_leads(
+        summit, [good_lead(first_name="a; b"), good_lead(email="t@acme-corp.com", first_name="c\td")]
+    )
+    for format, separator in (("csv", b","), ("csv-semicolon", b";")):
+        lines = download_bytes(summit, format=format).split(b"\r\n")
+        assert separator + b'"a; b"' + separator in lines[1]
+        assert separator + b'"c\td"' + separator in lines[2]
+        assert b"LeadID" + separator + b"Status" in lines[0]  # and nothing else is quoted
+        assert separator + b"accepted" + separator in lines[1]
+
+
 def test_xlsx_is_text_cells_with_a_frozen_header(summit, leads, tmp_path):
     path = tmp_path / "leads.xlsx"
     with path.open("wb") as out:

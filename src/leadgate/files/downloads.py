@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 
 import polars as pl
 from django.db import connection
-from django.db.models import F, Q, QuerySet, Sum, TextField
+from django.db.models import Count, F, Max, Q, QuerySet, Sum, TextField
 from django.db.models.functions import Cast, JSONObject, Length
 
 from leadgate.leads.models import Lead
@@ -55,8 +55,9 @@ _FIELD_WIDTH = 20
 
 STATUSES = tuple(s.value for s in Status)
 TIME_FIELDS = {"submitted": "submitted_at", "updated": "updated_at"}
-#: Leads per chunk: about 13 MB of JSON from the database and twice that in polars, whatever the total.
-CHUNK = 20_000
+#: Leads per chunk: about 7 MB of JSON from the database, parsed in polars while the previous chunk is
+#: written. Larger chunks save no time and cost memory (20,000: 60 MB more at the peak).
+CHUNK = 10_000
 # A zip entry over 2 GiB needs ZIP64, chosen before writing it; only then, as some Excel versions have
 # trouble with ZIP64 headers. The sheet's size is estimated on the generous side, with this margin.
 _ZIP64_FROM = 1.8 * 2**30
@@ -231,7 +232,12 @@ def prepare_download(
         leads = leads.filter(Q(**{f"{column}__gte": since}))
     if until is not None:
         leads = leads.filter(Q(**{f"{column}__lt": until}))
-    count = leads.count()  # an index count: a few ms for a million leads
+    # The leads there are now, counted from an index (a few ms for a million): the download holds these
+    # and none that arrive while it is written, so the count checked here is the count written, and
+    # the last chunk's query stops at the last lead instead of reading on to the end of the source.
+    found = leads.aggregate(count=Count("id"), last=Max("id"))
+    count = found["count"]
+    leads = leads.filter(id__lte=found["last"] or 0)
     if format == "xlsx" and count > XLSX_MAX_ROWS:
         raise DownloadError(
             "too_many_rows_for_xlsx",

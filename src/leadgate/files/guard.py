@@ -24,29 +24,24 @@ import polars as pl
 FORMULA_TRIGGERS = frozenset("=+-@\t\r")
 GUARD_QUOTE = "'"
 
-# The triggers as a regex class both Python's and polars' (Rust's) regex dialects read alike.
-_CLASS = r"[=+\-@\t\r]"
-# Text a guarded cell may hold: quotes (possibly none), then a trigger.
-_GUARDED_BY_ONE_MORE = re.compile(f"'*{_CLASS}")
-# Polars' regex dialect (Rust) takes the same patterns.
-_NEEDS_GUARD = f"^'*{_CLASS}"
-_GUARDED = f"^''*{_CLASS}"
+# The triggers as a regex class, which Python's and polars' (Rust's) regex dialects read alike.
+_TRIGGER = r"[=+\-@\t\r]"
+#: Text that :func:`guard` changes: quotes (possibly none), then a trigger.
+NEEDS_GUARD = f"^'*{_TRIGGER}"
+#: Text that :func:`unguard` changes: what :func:`guard` makes, one quote or more, then a trigger.
+GUARDED = f"^''*{_TRIGGER}"
+_NEEDS_GUARD = re.compile(NEEDS_GUARD)
+_GUARDED = re.compile(GUARDED)
 
 
 def guard(text: str) -> str:
     """``text`` as a CSV cell: with one ``'`` added when a spreadsheet would read it as a formula."""
-    if text and (
-        text[0] in FORMULA_TRIGGERS or (text[0] == GUARD_QUOTE and _GUARDED_BY_ONE_MORE.match(text))
-    ):
-        return GUARD_QUOTE + text
-    return text
+    return GUARD_QUOTE + text if _NEEDS_GUARD.match(text) else text
 
 
 def unguard(text: str) -> str:
     """A CSV cell's text without the one ``'`` that :func:`guard` added; any other text unchanged."""
-    if text[:1] == GUARD_QUOTE and _GUARDED_BY_ONE_MORE.match(text, 1):
-        return text[1:]
-    return text
+    return text[1:] if _GUARDED.match(text) else text
 
 
 def guard_expr(column: pl.Expr) -> pl.Expr:
@@ -54,9 +49,9 @@ def guard_expr(column: pl.Expr) -> pl.Expr:
     # Testing first and changing only what matches is 4× faster than a regex replace of every cell.
     # The first branch names the result: the column keeps its name.
     guarded = pl.concat_str(pl.lit(GUARD_QUOTE), column)
-    return pl.when(~column.str.contains(_NEEDS_GUARD)).then(column).otherwise(guarded)
+    return pl.when(~column.str.contains(NEEDS_GUARD)).then(column).otherwise(guarded)
 
 
 def unguard_expr(column: pl.Expr) -> pl.Expr:
     """:func:`unguard` over a string column (nulls stay null)."""
-    return pl.when(column.str.contains(_GUARDED)).then(column.str.slice(1)).otherwise(column)
+    return pl.when(column.str.contains(GUARDED)).then(column.str.slice(1)).otherwise(column)
