@@ -183,6 +183,8 @@ def test_xlsx_is_text_cells_with_a_frozen_header(summit, leads, tmp_path):
     assert list(rows[0]) == HEADER
     cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row if cell.value is not None]
     assert {cell.data_type for cell in cells} == {"s"}  # text, never a number or a formula
+    assert {cell.number_format for cell in cells} == {"@"}  # and formatted as Text, as typing will be
+    assert sheet["A1"].font.b and not sheet["A2"].font.b
     by_id = {row[0]: dict(zip(HEADER, row, strict=True)) for row in rows[1:]}
     for lead in leads:
         row = by_id[lead.lead_id]
@@ -369,6 +371,19 @@ def test_a_sheet_over_2_gib_is_zip64_and_still_reads(summit, mixed, monkeypatch)
     frame = fastexcel.read_excel(out.getvalue()).load_sheet(0, dtypes="string").to_polars()
     assert set(frame["LeadID"]) == {lead.lead_id for group in mixed.values() for lead in group}
     assert openpyxl.load_workbook(out)["Leads"].max_row == 7
+
+
+def test_the_connections_page_cache_is_as_it_was(summit, mixed):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's page cache")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = cursor.fetchone()[0]
+        download(summit, io.BytesIO(), format="xlsx")
+        cursor.execute("PRAGMA cache_size")
+        assert cursor.fetchone()[0] == before
 
 
 def test_lead_frames_give_the_rows_of_a_download(summit, mixed):
