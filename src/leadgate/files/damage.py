@@ -32,6 +32,7 @@ _WHAT = {
     "number": "a spreadsheet stored the digits as a number (scientific notation, a lost + or leading 0,"
     ' an added ".0")',
     "leading_zero": "a spreadsheet dropped the leading zeros",
+    "number_format": "a spreadsheet rewrote the numbers in its own format (1e5 → 100000, 1,200 → 1,2)",
     "date": "a spreadsheet rewrote the dates in its own format",
     "replaced": 'characters were replaced by "?" (the file was saved in an encoding that cannot hold them)',
 }
@@ -43,6 +44,8 @@ def damage(kind: FieldType, stored: str, uploaded: str) -> str | None:
         return "number"
     if _lost_leading_zeros(stored, uploaded):
         return "leading_zero"
+    if kind is not FieldType.PHONE and _same_number(stored, uploaded):
+        return "number_format"
     if kind is FieldType.DATE and _same_date(stored, uploaded):
         return "date"
     if _replaced_characters(stored, uploaded):
@@ -87,6 +90,26 @@ def _lost_leading_zeros(stored: str, uploaded: str) -> bool:
         return False
     match = _NUMBER.fullmatch(uploaded)
     return match is not None and match.group(1) == stored.lstrip("0") and not uploaded.startswith("+")
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d[\d.,]*)(?:[eE][+-]?\d+)?")
+
+
+def _number_readings(text: str) -> set[float]:
+    """What a number in text could be: with a decimal point (commas group thousands), or with a decimal
+    comma (points group thousands), as spreadsheets in different locales read and write it."""
+    text = text.strip().replace("\u00a0", "").replace(" ", "")
+    if not _PLAIN_NUMBER.fullmatch(text):
+        return set()
+    found = set()
+    for candidate in (text.replace(",", ""), text.replace(".", "").replace(",", ".")):
+        with contextlib.suppress(ValueError):
+            found.add(float(candidate))
+    return found
+
+
+def _same_number(stored: str, uploaded: str) -> bool:
+    return stored.strip() != uploaded.strip() and bool(_number_readings(stored) & _number_readings(uploaded))
 
 
 _DATE_PARTS = re.compile(r"\s*(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})(?:[ T]0?0:00(?::00)?)?\s*")

@@ -51,6 +51,7 @@ from leadgate.sources.models import Source
 from . import damage
 from .columns import column_name, match_columns
 from .errors import FileError
+from .guard import guard
 from .models import Upload
 from .reading import _ROW, Sheet, read_sheet
 
@@ -510,6 +511,8 @@ class _Run:
                 continue
             rule = self.fields[key]
             if cell and stored:
+                if cell == guard(stored):  # a CSV's guarded cell that a spreadsheet kept as text
+                    continue
                 kind = damage.damage(rule.type, stored, cell)
                 if kind is not None:
                     self.damage.kept(kind, rule.label, row.number)
