@@ -286,6 +286,7 @@ class _Run:
         self.already_created = 0
         self.skipped_with_edits = 0
         self.already_created_by = ""
+        self.grown = self.counted_at_analyze = self.size_at_analyze = 0
 
     # The file as a table of values by field key.
 
@@ -358,6 +359,7 @@ class _Run:
             else:
                 with transaction.atomic():
                     self._process(part, start + part.height)
+                self._refresh_statistics()
             if self.progress:
                 self.progress(start + part.height, total)
         upload.warnings = self.base_warnings + self.damage.warnings() + self._skipped_warning()
@@ -365,6 +367,23 @@ class _Run:
         upload.finished_at = timezone.now()
         upload.lease_until = None
         upload.save()
+
+    def _refresh_statistics(self) -> None:
+        """Tell the database's planner how the leads table grew, as it grows.
+
+        Dedupe looks keys up by index; a planner that still thinks the source has a few hundred leads
+        walks all of them instead (PostgreSQL, before autovacuum catches up). Asked at doubling sizes, so a
+        million rows cost a handful of ANALYZEs.
+        """
+        self.grown += self.upload.created - self.counted_at_analyze
+        self.counted_at_analyze = self.upload.created
+        if self.grown < max(10_000, self.size_at_analyze):
+            return
+        table = connection.ops.quote_name(Lead._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {table}" if connection.vendor == "postgresql" else "PRAGMA optimize")
+        self.size_at_analyze += self.grown
+        self.grown = 0
 
     def _lead_id_errors(self) -> dict[int, tuple[str, str, str]]:
         """Row → (LeadID, code, message) for LeadIDs that are malformed or repeated in the file."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -154,8 +154,20 @@ def insert_columns(model: type[models.Model], columns: Mapping[str, Sequence[Any
         ):
             value = prepare(value)  # type: ignore[misc]
         lists.append(itertools.repeat(value, rows))
+    if connection.vendor == "postgresql":
+        _copy(model._meta.db_table, [f.column for f in fields], zip(*lists, strict=False))
+        return
     with connection.cursor() as cursor:
         cursor.executemany(sql, zip(*lists, strict=False))
+
+
+def _copy(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """PostgreSQL's COPY: many rows in one statement, several times faster than INSERT per row."""
+    quote = connection.ops.quote_name
+    sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def update_columns(
@@ -176,6 +188,9 @@ def update_columns(
         for f in fields
     )
     sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    if connection.vendor == "postgresql":
+        _update_by_copy(meta, pks, names, fields, columns)
+        return
     lists = []
     for name, f in zip(names, fields, strict=True):
         value = columns[name]
@@ -189,3 +204,32 @@ def update_columns(
             lists.append(itertools.repeat(value, len(pks)))
     with connection.cursor() as cursor:
         cursor.executemany(sql, zip(*lists, pks, strict=False))
+
+
+def _update_by_copy(
+    meta: Any,
+    pks: Sequence[Any],
+    names: Sequence[str],
+    fields: Sequence[models.Field[Any, Any]],
+    columns: Mapping[str, Sequence[Any] | Any],
+) -> None:
+    """On PostgreSQL: the new values copied into a temporary table, then one UPDATE … FROM it."""
+    quote = connection.ops.quote_name
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    staged = "leadgate_staged_update"
+    per_row = [
+        columns[n] if isinstance(columns[n], list | tuple) else itertools.repeat(columns[n]) for n in names
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {staged}")
+        # The staging table takes its column types from the real one; ON COMMIT DROP cleans up after us.
+        listed = ", ".join(quote(f.column) for f in fields)
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {staged} ON COMMIT DROP AS"  # noqa: S608
+            f" SELECT {pk}, {listed} FROM {table} WITH NO DATA"
+        )
+    _copy(staged, [meta.pk.column, *(f.column for f in fields)], zip(pks, *per_row, strict=False))
+    assignments = ", ".join(f"{quote(f.column)} = s.{quote(f.column)}" for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} AS t SET {assignments} FROM {staged} AS s WHERE t.{pk} = s.{pk}")  # noqa: S608
+        cursor.execute(f"DROP TABLE {staged}")
