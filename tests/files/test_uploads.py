@@ -124,7 +124,9 @@ def test_lead_id_row_errors_leave_the_other_rows_alone(summit, tmp_path):
 
 def test_accepted_leads_are_left_alone_unless_asked(summit, tmp_path):
     lead = process_leads(summit, [good_lead()])[0]
-    path = write_csv(tmp_path / "a.csv", [[lead.lead_id, *row_of(first_name="Annie")]], header=["LeadID", *HEADER])
+    path = write_csv(
+        tmp_path / "a.csv", [[lead.lead_id, *row_of(first_name="Annie")]], header=["LeadID", *HEADER]
+    )
     upload = upload_file(summit, path)
     assert (upload.skipped, upload.updated) == (1, 0)
     assert Lead.objects.get(pk=lead.pk).values["first_name"] == "Ann"
@@ -151,7 +153,11 @@ def test_dry_run_saves_no_lead_and_previews_each_row(summit, tmp_path):
     rejected = process_leads(summit, [good_lead(email="x@")])[0]
     path = write_csv(
         tmp_path / "d.csv",
-        [[rejected.lead_id, *row_of()], ["", *row_of(email="new@acme-corp.com")], ["", *row_of(email="new@acme-corp.com")]],
+        [
+            [rejected.lead_id, *row_of()],
+            ["", *row_of(email="new@acme-corp.com")],
+            ["", *row_of(email="new@acme-corp.com")],
+        ],
         header=["LeadID", *HEADER],
     )
     upload = upload_file(summit, path, dry_run=True)
@@ -201,7 +207,9 @@ def test_encodings_and_delimiters_are_detected(summit, tmp_path):
 
 
 def test_damaged_copies_of_stored_values_are_kept_and_named(summit, tmp_path):
-    lead = process_leads(summit, [good_lead(job_level="Chief Executive", phone="+441632960000", first_name="Zoë 李")])[0]
+    lead = process_leads(
+        summit, [good_lead(job_level="Chief Executive", phone="+441632960000", first_name="Zoë 李")]
+    )[0]
     path = write_csv(
         tmp_path / "damaged.csv",
         [[lead.lead_id, *row_of(job_level="Chief Executive", phone="4.41633E+11", first_name="Zoë ?")]],
@@ -216,7 +224,9 @@ def test_damaged_copies_of_stored_values_are_kept_and_named(summit, tmp_path):
 
 
 def test_csv_guard_is_removed_exactly_once(summit, tmp_path):
-    path = write_csv(tmp_path / "g.csv", [row_of(first_name="'=Ann"), row_of(email="b@acme-corp.com", first_name="''=Bo")])
+    path = write_csv(
+        tmp_path / "g.csv", [row_of(first_name="'=Ann"), row_of(email="b@acme-corp.com", first_name="''=Bo")]
+    )
     upload = upload_file(summit, path)
     names = sorted(Lead.objects.filter(upload=upload).values_list("values__first_name", flat=True))
     assert names == ["'=Bo", "=Ann"]
@@ -226,8 +236,21 @@ def test_upload_result_matches_the_cli_contract(summit, tmp_path):
     path = write_csv(tmp_path / "c.csv", [row_of()])
     result = upload_result(upload_file(summit, path))
     assert set(result) >= {
-        "upload", "state", "format", "encoding", "delimiter", "rows", "created", "updated", "unchanged",
-        "skipped", "errors", "accepted", "rejected", "row_errors", "warnings",
+        "upload",
+        "state",
+        "format",
+        "encoding",
+        "delimiter",
+        "rows",
+        "created",
+        "updated",
+        "unchanged",
+        "skipped",
+        "errors",
+        "accepted",
+        "rejected",
+        "row_errors",
+        "warnings",
     }
 
 
@@ -245,9 +268,6 @@ def test_a_workbook_uploads_like_a_csv(summit, tmp_path):
     upload = upload_file(summit, tmp_path / "leads.xlsx")
     assert (upload.format, upload.created, upload.accepted) == ("xlsx", 2, 2), upload.error
     assert sorted(e["row"] for e in upload.row_errors) == []
-
-
-
 
 
 def test_the_row_error_report_holds_the_original_rows_and_their_errors(summit, tmp_path):

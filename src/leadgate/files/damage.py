@@ -219,7 +219,10 @@ class DamageReport:
                     " as text and enter them again"
                 )
             else:
-                what = f"hold {_WHAT['replaced']}; upload the original file or save it as XLSX or CSV UTF-8"
+                what = (
+                    'have letters replaced by "?" (the file was saved in an encoding that cannot hold them);'
+                    " upload the original file, or save it as XLSX or CSV UTF-8"
+                )
             out.append(f"{label}: {len(found):,} value(s) {what} ({examples}).")
         return out
 
