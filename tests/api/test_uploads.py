@@ -14,7 +14,10 @@ CSV = (
 )
 
 
-def post_file(api, slug="data-summit-2026", content=CSV.encode(), name="leads.csv", **fields):
+CSV_BYTES = CSV.encode()
+
+
+def post_file(api, slug="data-summit-2026", content=CSV_BYTES, name="leads.csv", **fields):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     data = {"file": SimpleUploadedFile(name, content, content_type="text/csv"), **fields}

@@ -90,7 +90,8 @@ def test_lead_id_row_errors_leave_the_other_rows_alone(summit, tmp_path):
     from leadgate.sources.definition_file import apply_definition
 
     apply_definition(
-        "sources:\n  - {slug: other, name: Other, kind: event, status: live, fields: [{key: email, type: email}]}"
+        "sources:\n  - {slug: other, name: Other, kind: event, status: live,"
+        " fields: [{key: email, type: email}]}"
     )
     from leadgate.sources.models import Source
 
