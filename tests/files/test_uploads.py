@@ -348,3 +348,18 @@ def test_an_upload_that_died_midway_resumes_after_its_last_stored_part(summit, t
     done = uploads.process_upload(Upload.objects.get(pk=upload.pk))
     assert (done.state, done.rows_done, done.created) == ("done", 35, 35)
     assert Lead.objects.count() == 35
+
+
+def test_a_row_with_more_cells_than_the_header_is_a_row_error_not_shifted_values(summit, tmp_path):
+    path = tmp_path / "split.csv"
+    path.write_text(
+        "email,first_name,job_level,country,opt_in\n"
+        "ann@acme-corp.com,Ann,VP,Germany,yes\n"
+        "bob@acme-corp.com,Bob, Jr.,VP,Germany,yes\n"  # "Bob, Jr." was not quoted
+        "cy@acme-corp.com,Cy,VP,Germany,yes\n",
+        encoding="utf-8",
+    )
+    upload = upload_file(summit, path)
+    assert (upload.created, upload.errors) == (2, 1)
+    assert upload.row_errors[0]["row"] == 3 and upload.row_errors[0]["code"] == "extra_cells"
+    assert not Lead.objects.filter(values__email="bob@acme-corp.com").exists()

@@ -44,6 +44,7 @@ class Sheet:
     header: list[str]
     frame: pl.DataFrame
     encoding: str = ""  # for text: "utf-8", "utf-8-bom", "utf-16", "windows-1252"
+    ragged: set[int] = field(default_factory=set)  # rows with more cells than the header
     delimiter: str = ""  # for text
     warnings: list[str] = field(default_factory=list)
 
@@ -192,11 +193,15 @@ def _read_text(path: Path) -> Sheet:
             )
     sample = text_bytes[:_SAMPLE].decode("utf-8", errors="ignore")
     delimiter, skip = _delimiter(sample)
+    # One column more than the header has: a row that fills it has more cells than the header (a value
+    # holding the delimiter, unquoted), and its cells cannot be trusted to be under the right headers.
+    width = _header_width(sample, delimiter, skip) + 1
     try:
         frame = pl.read_csv(
             io.BytesIO(text_bytes),
             has_header=False,
-            infer_schema=False,
+            schema=dict.fromkeys((f"column_{i}" for i in range(width)), pl.String),
+            missing_columns="insert",  # the extra column, when no row fills it
             separator=delimiter,
             skip_rows=skip,
             truncate_ragged_lines=True,
@@ -208,10 +213,23 @@ def _read_text(path: Path) -> Sheet:
         raise FileError(
             "unreadable_text", f"The file cannot be read as CSV ({_first_line(error)})."
         ) from None
-    sheet = _table("csv", [frame[c] for c in frame.columns], first_row=1 + skip)
+    *cells, extra = (frame[c] for c in frame.columns)
+    sheet = _table("csv", [*cells, extra], first_row=1 + skip)
+    overflow = sheet.frame.filter(pl.col(f"c{width - 1}").is_not_null() & (pl.col(f"c{width - 1}") != ""))
+    sheet.ragged = set(overflow[_ROW].to_list())
+    sheet.frame = sheet.frame.drop(f"c{width - 1}")
+    sheet.header = sheet.header[: width - 1]
     sheet.encoding, sheet.delimiter = encoding, delimiter
     sheet.warnings[:0] = warnings
     return sheet
+
+
+def _header_width(sample: str, delimiter: str, skip: int) -> int:
+    """How many cells the header line has (the first line with any text after the skipped ones)."""
+    lines = [line for line in sample.splitlines()[skip:] if line.strip()]
+    if not lines:
+        return 1
+    return max(1, len(next(csv.reader([lines[0]], delimiter=delimiter))))
 
 
 _SEP_LINE = re.compile(r"^sep=(.)\r?$", re.IGNORECASE)

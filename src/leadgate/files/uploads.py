@@ -444,6 +444,14 @@ class _Run:
                 )
             else:
                 seen.setdefault(lead_id, []).append(row)
+        for row in self.sheet.ragged:
+            errors[row] = (
+                self.lead_ids.get(row) or "",
+                "extra_cells",
+                "the row has more cells than the header (a value holding the delimiter"
+                f" {_DELIMITER_NAMES.get(self.sheet.delimiter, self.sheet.delimiter)!r}, not in quotes?),"
+                " so its values cannot be matched to their columns: nothing in it was used",
+            )
         for lead_id, numbers in seen.items():
             if len(numbers) > 1:
                 shown = ", ".join(str(n) for n in numbers[:10])
@@ -461,7 +469,7 @@ class _Run:
         rows = []
         errors, lead_ids = self.file_errors, self.lead_ids
         for *cells, number in keyed.select([*keys, _ROW]).iter_rows():
-            row = _Row(number, dict(zip(keys, cells, strict=True)), lead_ids[number])
+            row = _Row(number, dict(zip(keys, cells, strict=True)), lead_ids.get(number))
             if number in errors:
                 row.action, row.error = "error", errors[number]
                 row.lead_id = row.error[0]
@@ -476,8 +484,10 @@ class _Run:
             lock_source(source)
         compiled = compiled_source(source)
         now = timezone.now()
-        rows = self._rows(part.filter(_HAS_LEAD_ID))
-        fresh = self._not_created_before(part.filter(~_HAS_LEAD_ID), part["_i"][0])
+        # Rows naming a LeadID, and rows in error, are handled one by one; new rows stay in the frame.
+        one_by_one = _HAS_LEAD_ID | pl.col(_ROW).is_in(list(self.sheet.ragged))
+        rows = self._rows(part.filter(one_by_one))
+        fresh = self._not_created_before(part.filter(~one_by_one), part["_i"][0])
         self._find_leads(rows)
         for row in rows:
             if row.lead is not None and row.action in ("", "skip"):
@@ -1050,6 +1060,7 @@ def _alpha2(country: str) -> str | None:
     return found.alpha2 if found is not None else None
 
 
+_DELIMITER_NAMES = {"\t": "tab", ",": ",", ";": ";", "|": "|"}
 _HAS_LEAD_ID = pl.col("_lead_id").is_not_null() & (pl.col("_lead_id").str.strip_chars() != "")
 
 
