@@ -140,7 +140,7 @@ class FrameDecisions:
         keys ("" for none) — what an accepted row's ``Decision`` holds in ``clean`` and ``dedupe_keys``, for
         storing many accepted rows without building a ``Decision`` each. Rejected rows get ``decision``.
         """
-        parts: list[pl.Expr] = []
+        parts: list[pl.Expr | pl.Series] = []
         n = len(self.lead_ids)
         for i, c in enumerate(self._columns):
             fragments = [
