@@ -101,12 +101,14 @@ def _databases() -> dict[str, dict[str, object]]:
         config = {"NAME": str(DATA_DIR / "leadgate.sqlite3"), "CONN_MAX_AGE": 300, "CONN_HEALTH_CHECKS": True}
     # Django's SQLite backend, with writers queued on a file lock rather than SQLite's sleep-and-retry.
     config["ENGINE"] = "leadgate.lib.sqlite"
-    # WAL lets readers work while one writer writes; IMMEDIATE transactions take the write lock up front
-    # so two writers queue on the busy timeout instead of failing with "database is locked" mid-way.
+    # 16 KiB pages (new databases only; set before WAL, which fixes the size): a lead is about 1.5 KiB, and
+    # bigger pages split less often under an upload's million inserts. WAL lets readers work while one
+    # writer writes; a 128 MiB page cache keeps the dedupe indexes in memory. IMMEDIATE transactions take
+    # the write lock up front so two writers queue instead of failing with "database is locked" mid-way.
     config["OPTIONS"] = {
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;"
-            " PRAGMA cache_size=-131072;"
+            "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+            " PRAGMA busy_timeout=30000; PRAGMA cache_size=-131072;"
         ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
