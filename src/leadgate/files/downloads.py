@@ -52,6 +52,8 @@ PLATFORM_COLUMNS = (
 )
 _TIME_COLUMNS = ("Submitted At", "Processed At", "Updated At")
 _NOT_STORED = ("Source", "Delivery Status")  # the same in every row: not read from the database
+# Columns whose text leadgate makes (ids, slugs, codes, ISO times): never a formula, a separator or markup.
+_MADE_BY_LEADGATE = frozenset(PLATFORM_COLUMNS) - {"Custom Reason"}
 #: Column widths in the XLSX sheet (characters): A–K, then every field column.
 _PLATFORM_WIDTHS = (31, 11, 36, 50, 20, 13, 21, 21, 21, 15, 31)
 _FIELD_WIDTH = 20
@@ -152,7 +154,9 @@ class Download:
         widths = [_FIELD_WIDTH] * len(self.field_keys)
         if not self.template:
             widths = [*_PLATFORM_WIDTHS, *widths]
-        writer = open_writer(self.format, out, self.header, widths=widths, large=self._large())
+        writer = open_writer(
+            self.format, out, self.header, widths=widths, large=self._large(), plain=_MADE_BY_LEADGATE
+        )
         yield
         if not self.template:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="download") as pool:

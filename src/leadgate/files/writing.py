@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import BinaryIO, Protocol
 
 import polars as pl
@@ -57,27 +57,34 @@ class Writer(Protocol):
 _NEEDS_QUOTES = [",", ";", "\t", '"', "\r", "\n"]
 
 
-def _csv_cells(frame: pl.DataFrame) -> list[pl.Expr]:
+def _csv_cells(frame: pl.DataFrame, plain: Collection[str]) -> list[pl.Expr]:
     """The frame's columns as CSV cells: guarded, and quoted where needed.
 
-    Guarding and quoting a column costs four times what testing it does, and most columns (LeadID,
-    status, times, emails…) need neither: one pass per chunk finds the columns that do.
+    Guarding and quoting a column costs four times what testing it does, and most columns (emails,
+    countries…) need neither: one pass per chunk finds the columns that do. ``plain`` columns (text
+    leadgate makes itself: ids, codes, times) are not even tested.
     """
-    names = frame.columns
-    flags = frame.select(
-        *(_text(n).str.contains(NEEDS_GUARD).any().alias(f"g{i}") for i, n in enumerate(names)),
-        *(_text(n).str.contains_any(_NEEDS_QUOTES).any().alias(f"q{i}") for i, n in enumerate(names)),
-    ).row(0)
+    guard = _flags(frame, plain, lambda text: text.str.contains(NEEDS_GUARD))
+    quote = _flags(frame, plain, lambda text: text.str.contains_any(_NEEDS_QUOTES))
     cells = []
-    for i, name in enumerate(names):
+    for name in frame.columns:
         text = _text(name)
-        if flags[i]:
+        if guard[name]:
             text = guard_expr(text)
-        if flags[len(names) + i]:
+        if quote[name]:
             quoted = pl.concat_str(pl.lit('"'), text.str.replace_all('"', '""', literal=True), pl.lit('"'))
             text = pl.when(~text.str.contains_any(_NEEDS_QUOTES)).then(text).otherwise(quoted)
         cells.append(text.alias(name))
     return cells
+
+
+def _flags(
+    frame: pl.DataFrame, plain: Collection[str], test: Callable[[pl.Expr], pl.Expr]
+) -> dict[str, bool]:
+    """Column name → whether ``test`` holds for any of its cells (never for ``plain`` columns)."""
+    tested = [name for name in frame.columns if name not in plain]
+    found = frame.select(test(_text(name)).any().fill_null(False) for name in tested).row(0) if tested else ()
+    return {name: False for name in frame.columns} | dict(zip(tested, found, strict=True))
 
 
 def _text(name: str) -> pl.Expr:
@@ -87,9 +94,13 @@ def _text(name: str) -> pl.Expr:
 class CsvWriter:
     """CSV as Excel opens it right: UTF-8 with a BOM, CRLF, cells guarded against formulas."""
 
-    def __init__(self, out: BinaryIO, header: Sequence[str], *, separator: str = ",") -> None:
+    def __init__(
+        self, out: BinaryIO, header: Sequence[str], *, separator: str = ",", plain: Collection[str] = ()
+    ) -> None:
+        """``plain``: columns whose text never needs a guard or quotes (leadgate's ids, codes, times)."""
         self._out = out
         self._separator = separator
+        self._plain = frozenset(plain)
         out.write(UTF8_BOM)
         self._write_rows(_header_row(header))
 
@@ -99,7 +110,7 @@ class CsvWriter:
             self._write_rows(frame)
 
     def _write_rows(self, frame: pl.DataFrame) -> None:
-        cells = frame.select(_csv_cells(frame))
+        cells = frame.select(_csv_cells(frame, self._plain))
         # Quoted above already: polars writes the cells as they are.
         cells.write_csv(
             self._out,
@@ -200,29 +211,27 @@ def _escape(text: pl.Expr) -> pl.Expr:
     )
 
 
-def _rows_xml(frame: pl.DataFrame, letters: Sequence[str], first_row: int, style: str = "") -> pl.DataFrame:
+def _rows_xml(
+    frame: pl.DataFrame, letters: Sequence[str], first_row: int, style: str = "", plain: Collection[str] = ()
+) -> pl.DataFrame:
     """The frame's rows as sheet XML, one ``<row>`` per row, built column-wise.
 
-    Escaping and the whitespace check cost more than the rest together, and most columns (LeadID, status,
-    times, emails…) never need them: one pass per chunk finds the columns that do.
+    Escaping and the whitespace check cost more than the rest together, and most columns (emails,
+    countries…) never need them: one pass per chunk finds the columns that do (``plain`` ones never do).
     """
-    names = frame.columns
-    flags = frame.select(
-        *(
-            (_text(n).str.contains(_NEEDS_ESCAPE).any() | (_text(n).str.len_chars().max() > XLSX_MAX_CELL))
-            .fill_null(False)
-            .alias(f"e{i}")
-            for i, n in enumerate(names)
-        ),
-        *(_text(n).str.contains(_EDGE_SPACE).any().alias(f"s{i}") for i, n in enumerate(names)),
-    ).row(0)
+    escape = _flags(
+        frame,
+        plain,
+        lambda text: text.str.contains(_NEEDS_ESCAPE) | (text.str.len_chars() > XLSX_MAX_CELL),
+    )
+    edge_space = _flags(frame, plain, lambda text: text.str.contains(_EDGE_SPACE))
     row = pl.int_range(first_row, first_row + frame.height, dtype=pl.Int64).cast(pl.String)
     cells = []
-    for i, (name, letter) in enumerate(zip(names, letters, strict=True)):
-        value = pl.col(name).cast(pl.String)
+    for name, letter in zip(frame.columns, letters, strict=True):
+        value = _text(name)
         value = pl.when(value != "").then(value)  # empty → null: no cell at all, as the format allows
         space = pl.lit("")
-        if flags[len(names) + i]:
+        if edge_space[name]:
             space = (
                 pl.when(value.str.contains(_EDGE_SPACE))
                 .then(pl.lit(' xml:space="preserve"'))
@@ -235,7 +244,7 @@ def _rows_xml(frame: pl.DataFrame, letters: Sequence[str], first_row: int, style
                 pl.lit(f'"{style} t="inlineStr"><is><t'),
                 space,
                 pl.lit(">"),
-                _escape(value) if flags[i] else value,
+                _escape(value) if escape[name] else value,
                 pl.lit("</t></is></c>"),
             )  # null when the value is: skipped below
         )
@@ -264,12 +273,15 @@ class XlsxWriter:
         widths: Sequence[float] | None = None,
         large: bool = False,
         compresslevel: int = 1,
+        plain: Collection[str] = (),
     ) -> None:
-        """``large``: the sheet may pass 2 GiB uncompressed (about a million rows of long values), so
+        """``plain``: columns whose text never needs escaping (leadgate's ids, codes, times).
+        ``large``: the sheet may pass 2 GiB uncompressed (about a million rows of long values), so
         its zip entry needs the ZIP64 format, which must be chosen before the first byte is written.
         ``compresslevel`` 1: deflate is the slowest step; level 6 makes the file 15% smaller and the
         download twice as slow."""
         self._header = list(header)
+        self._plain = frozenset(plain)
         self._letters = [column_letter(i) for i in range(len(self._header))]
         self._next_row = 1  # sheet rows count from 1
         self._zip = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel)
@@ -309,7 +321,7 @@ class XlsxWriter:
 
     def _write_rows(self, frame: pl.DataFrame, style: str = "") -> None:
         if frame.width:
-            xml = _rows_xml(frame, self._letters, self._next_row, style)
+            xml = _rows_xml(frame, self._letters, self._next_row, style, self._plain)
             # polars writes the column's UTF-8 as it is: no Python string per row, nothing quoted.
             xml.write_csv(self._sheet, include_header=False, quote_style="never", line_terminator="")
         self._next_row += frame.height
@@ -350,12 +362,14 @@ def open_writer(
     *,
     widths: Sequence[float] | None = None,
     large: bool = False,
+    plain: Collection[str] = (),
 ) -> Writer:
-    """The writer of ``format`` (a key of :data:`FORMATS`), with the header written."""
+    """The writer of ``format`` (a key of :data:`FORMATS`), with the header written. ``plain``: columns
+    whose text leadgate makes itself and never needs a guard, quotes or escapes (a little faster)."""
     if format == "xlsx":
-        return XlsxWriter(out, header, widths=widths, large=large)
+        return XlsxWriter(out, header, widths=widths, large=large, plain=plain)
     if format == "csv":
-        return CsvWriter(out, header, separator=",")
+        return CsvWriter(out, header, separator=",", plain=plain)
     if format == "csv-semicolon":
-        return CsvWriter(out, header, separator=";")
+        return CsvWriter(out, header, separator=";", plain=plain)
     raise ValueError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
