@@ -232,6 +232,8 @@ def cmd_download(args: argparse.Namespace) -> None:
 
     source = _source(args.source)
     format = args.format or _format_of(args.output)
+    if args.output == "-" and format == "xlsx" and sys.stdout.isatty():
+        raise CLIError("an XLSX file on a terminal is unreadable: give -o FILE, or pipe it", code="usage")
     try:
         if args.template:
             prepared = prepare_template(source, format=format)
