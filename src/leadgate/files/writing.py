@@ -5,7 +5,8 @@ to a binary stream that only needs ``write`` (a file, standard output, or a buff
 
 * :class:`CsvWriter` — UTF-8 with a BOM (Excel reads UTF-8 only when the file starts with one), comma or
   semicolon (the list separator of European Excel), CRLF line ends as RFC 4180 has them and Excel writes
-  them itself (every spreadsheet reads them, and so does Notepad), every cell through the formula guard.
+  them itself (every spreadsheet reads them, and so does Notepad), every cell through the formula guard
+  and quoted when it holds any separator a spreadsheet may split on.
 * :class:`XlsxWriter` — an XLSX package with one sheet, "Leads", of text cells only: inline strings, never
   numbers or formulas, so a spreadsheet shows ``+49 30 1234567``, ``00123`` or ``=cmd`` exactly as written
   and evaluates nothing. The XLSX cells are therefore not guarded, and uploads unguard CSV/TXT files only.
