@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 PART_ROWS = 20_000  # rows per transaction: short enough that intake keeps flowing between parts
 LEASE = dt.timedelta(minutes=5)  # how long a process may go without finishing a part before others resume
 REQUEUE_AFTER = dt.timedelta(minutes=2)  # a queued upload no process has claimed by then gets a new task
+_BULK_CACHE_KIB = 256 * 1024  # SQLite's page cache while an upload runs
 PREVIEW_ROWS = 1_000  # a dry run's per-row preview
 Progress = Callable[[int, int], None]  # (rows done, rows)
 
@@ -244,9 +245,11 @@ def _local_path(upload: Upload) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def _checkpoints_aside() -> Iterator[Callable[[], None]]:
-    """On SQLite, copy the write-ahead log into the database from a thread of its own while the upload
-    decides its next part, rather than in each part's commit: the copying then runs on the other core.
+def _sqlite_for_bulk() -> Iterator[Callable[[], None]]:
+    """On SQLite, set the connection up for a million inserts while the upload runs: a bigger page cache
+    (the lead indexes of a big source outgrow the usual 128 MiB), and the write-ahead log copied into the
+    database from a thread of its own while the upload decides its next part, rather than in each part's
+    commit, so that the copying runs on the other core.
 
     Yields the function to call after each commit. Elsewhere it does nothing.
     """
@@ -270,7 +273,10 @@ def _checkpoints_aside() -> Iterator[Callable[[], None]]:
             db.close()
 
     with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (cache_size,) = cursor.fetchone()
         cursor.execute("PRAGMA wal_autocheckpoint=0")
+        cursor.execute(f"PRAGMA cache_size={min(int(cache_size), -_BULK_CACHE_KIB)}")
     worker = threading.Thread(target=copy_log, name="wal-checkpoint", daemon=True)
     worker.start()
     try:
@@ -281,6 +287,7 @@ def _checkpoints_aside() -> Iterator[Callable[[], None]]:
         worker.join()
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_autocheckpoint=1000")  # SQLite's default, for the next user
+            cursor.execute(f"PRAGMA cache_size={int(cache_size)}")
 
 
 def _finish(upload: Upload, *, error: dict[str, str] | None = None) -> None:
@@ -393,7 +400,7 @@ class _Run:
         total = self.frame.height
         if self.progress:
             self.progress(upload.rows_done, total)
-        with _checkpoints_aside() as checkpoint:
+        with _sqlite_for_bulk() as checkpoint:
             for start in range(upload.rows_done, total, PART_ROWS):
                 part = self.frame.slice(start, PART_ROWS)
                 if upload.dry_run:
