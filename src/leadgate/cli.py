@@ -515,8 +515,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("download", cmd_download, "download a source's leads as XLSX or CSV")
     p.add_argument("source")
-    p.add_argument("--status", action="append", help="all, accepted, rejected, processing, in_review, failed")
-    p.add_argument("--code", action="append", help="only leads with this disposition code (repeatable)")
+    statuses = "all, accepted, rejected, processing, in_review, failed (one or more)"
+    p.add_argument("--status", action="extend", nargs="+", help=statuses)
+    p.add_argument("--code", action="extend", nargs="+", help="only leads with these disposition codes")
     p.add_argument("--since", help="at or after this ISO 8601 date or time (UTC unless it says)")
     p.add_argument("--until", help="… and before this one")
     p.add_argument(

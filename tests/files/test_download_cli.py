@@ -78,6 +78,20 @@ def test_filters_and_format_from_the_extension(leadgate, tmp_path):
     assert json.loads(proc.stdout)["rows"] == 0
 
 
+def test_several_statuses_and_codes_either_way(leadgate, tmp_path):
+    target = tmp_path / "leads.csv"
+
+    def rows(*args):
+        return json.loads(leadgate("download", DEMO, *args, "-o", str(target), "--json").stdout)["rows"]
+
+    everything = rows()
+    assert rows("--status", "accepted", "rejected", "in_review", "processing", "failed") == everything
+    assert rows("--status", "accepted", "--status", "rejected") == rows("--status", "accepted", "rejected")
+    assert rows("--code", "ACCEPT_LEAD", "reject_lead_invalid_email") == rows(
+        "--code", "accept_lead", "--code", "REJECT_LEAD_INVALID_EMAIL"
+    )
+
+
 def test_to_standard_output(leadgate):
     proc = leadgate("download", DEMO, "--format", "csv-semicolon", "-o", "-", "--json", text=False)
     assert proc.stdout.startswith(b"\xef\xbb\xbfLeadID;Status;")
