@@ -731,19 +731,6 @@ def render(runs: list[DatabaseRun], machine: dict[str, Any], started: dt.datetim
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the marked section in ``path``, or add it at the end; other sections stay as they are."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = path.read_text(encoding="utf-8") if path.exists() else report.HEADER
-    start, end = text.find(BEGIN), text.find(END)
-    if start != -1 and end > start:
-        rest = text[end + len(END) :].lstrip("\n")
-        text = text[:start] + section + ("\n" + rest if rest else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
-
-
 # --- the command -----------------------------------------------------------------------------------------
 
 
@@ -858,7 +845,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    write_section(args.out, render(runs, machine, started, args))
+    report.write_section(args.out, render(runs, machine, started, args), BEGIN, END)
     say(f"\nwrote {args.out}")
     failed = [(r.label, c) for r in runs for c in r.checks if c.passed is False]
     for r in runs:

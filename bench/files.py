@@ -345,17 +345,6 @@ def render(
     return "\n".join(lines) + "\n", failed
 
 
-def write_section(path: Path, section: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    start, end = text.find(BEGIN), text.find(END)
-    if start != -1 and end > start:
-        rest = text[end + len(END) :].lstrip("\n")
-        text = text[:start] + section + ("\n" + rest if rest else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench files", description=__doc__)
     parser.add_argument("--sizes", default="100000,1000000", help="upload sizes (rows), comma-separated")
@@ -406,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
             say("downloads (1M leads stored first) …")
             results["downloads"] = measure_downloads(work / "downloads")
     section, failed = render(results, machine, started, argv or [])
-    write_section(args.out, section)
+    report.write_section(args.out, section, BEGIN, END)
     say(f"wrote {args.out}")
     print(json.dumps(results))
     return 1 if failed and not args.no_fail else 0

@@ -335,13 +335,14 @@ def summary(result: SizeResult) -> str:
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the marked section in ``path`` (or add it; or create the file with a short header)."""
+def write_section(path: Path, section: str, begin: str = BEGIN, end_marker: str = END) -> None:
+    """Replace the section between ``begin`` and ``end_marker`` in ``path`` (or add it; or create the file
+    with a short header). Each benchmark owns one section of docs/benchmarks.md."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = path.read_text(encoding="utf-8") if path.exists() else HEADER
-    start, end = text.find(BEGIN), text.find(END)
+    start, end = text.find(begin), text.find(end_marker)
     if start != -1 and end > start:
-        rest = text[end + len(END) :].lstrip("\n")
+        rest = text[end + len(end_marker) :].lstrip("\n")
         text = text[:start] + section + ("\n" + rest if rest else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from leadgate.rules.headers import FieldKeyMatcher, header_key
 
 LEAD_ID = "LeadID"
+#: Columns A–K, with the exact headers of SPEC §3: what a download writes first, what an upload ignores.
 PLATFORM_COLUMNS = (
     LEAD_ID,
     "Status",

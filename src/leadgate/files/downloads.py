@@ -34,22 +34,9 @@ from leadgate.leads.models import Lead
 from leadgate.rules.catalogue import CATALOGUE, Status
 from leadgate.sources.models import Field, Source
 
+from .columns import PLATFORM_COLUMNS
 from .writing import FORMATS, XLSX_MAX_ROWS, open_writer
 
-#: Columns A–K, with the exact headers of SPEC §3.
-PLATFORM_COLUMNS = (
-    "LeadID",
-    "Status",
-    "Disposition Code",
-    "Custom Reason",
-    "Source",
-    "Received Via",
-    "Submitted At",
-    "Processed At",
-    "Updated At",
-    "Delivery Status",
-    "Upload",
-)
 _TIME_COLUMNS = ("Submitted At", "Processed At", "Updated At")
 _NOT_STORED = ("Source", "Delivery Status")  # the same in every row: not read from the database
 # Columns whose text leadgate makes (ids, slugs, codes, ISO times): never a formula, a separator or markup.

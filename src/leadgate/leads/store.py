@@ -100,6 +100,19 @@ def insert_leads(leads: Sequence[Any]) -> None:
                 by_id[lead_id]._state.adding = False
 
 
+def _update_sql(meta: Any, fields: Sequence[models.Field[Any, Any]]) -> str:
+    """``UPDATE table SET f = %s, … WHERE pk = %s`` for ``fields`` (JSON cast on PostgreSQL)."""
+    quote = connection.ops.quote_name
+    jsonb = connection.vendor == "postgresql"
+    assignments = ", ".join(
+        f"{quote(f.column)} = %s::jsonb"
+        if jsonb and isinstance(f, models.JSONField)
+        else f"{quote(f.column)} = %s"
+        for f in fields
+    )
+    return f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+
+
 def update_leads(leads: Sequence[Any], fields: Sequence[str]) -> None:
     """Write ``fields`` of stored leads back, one parameterised UPDATE per lead in one ``executemany``.
 
@@ -112,15 +125,7 @@ def update_leads(leads: Sequence[Any], fields: Sequence[str]) -> None:
     meta = model._meta
     columns = [meta.get_field(name) for name in fields]
     preparers = [_preparer(f) for f in columns]
-    quote = connection.ops.quote_name
-    jsonb = connection.vendor == "postgresql"
-    assignments = ", ".join(
-        f"{quote(f.column)} = %s::jsonb"
-        if jsonb and isinstance(f, models.JSONField)
-        else f"{quote(f.column)} = %s"
-        for f in columns
-    )
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    sql = _update_sql(meta, columns)
     rows = []
     for lead in leads:
         row = []
@@ -177,20 +182,12 @@ def update_columns(
     if not pks:
         return
     meta = model._meta
-    quote = connection.ops.quote_name
-    jsonb = connection.vendor == "postgresql"
     names = list(columns)
     fields = [meta.get_field(name) for name in names]
-    assignments = ", ".join(
-        f"{quote(f.column)} = %s::jsonb"
-        if jsonb and isinstance(f, models.JSONField)
-        else f"{quote(f.column)} = %s"
-        for f in fields
-    )
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
     if connection.vendor == "postgresql":
         _update_by_copy(meta, pks, names, fields, columns)
         return
+    sql = _update_sql(meta, fields)
     lists = []
     for name, f in zip(names, fields, strict=True):
         value = columns[name]
