@@ -307,7 +307,7 @@ def render(
         lines += [
             "| database | rejected leads downloaded | seconds until every lead shows its new status |"
             " updated |"
-            " accepted | rejected | still REJECT_LEAD_INVALID_LIST_VALUE | peak RSS (MiB) |",
+            " accepted | rejected | the source's accepted leads now | peak RSS (MiB) |",
             "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for database, run in reuploads.items():
@@ -325,7 +325,16 @@ def render(
             lines.append(
                 f"| {database} | {run['rows']:,} | {_s(run['seconds'])} | {run['updated']:,} |"
                 f" {run['accepted']:,} |"
-                f" {run['rejected']:,} | {run['still_invalid_list_value']:,} | {run['peak_rss_mb']:,.0f} |"
+                f" {run['rejected']:,} | {run['source_accepted']:,} | {run['peak_rss_mb']:,.0f} |"
+            )
+            clean = results["uploads"].get(f"{database}:100000", {}).get("accepted")
+            checks.append(
+                (
+                    f"after the loop, accepted leads = a clean upload's ({database})",
+                    "—" if clean is None else f"{clean:,}",
+                    f"{run['source_accepted']:,}",
+                    None if clean is None else run["source_accepted"] == clean,
+                )
             )
             checks.append(
                 (

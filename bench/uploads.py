@@ -78,23 +78,27 @@ def reupload_step(csv: Path, data: Path) -> dict[str, Any]:
     from leadgate.files.uploads import upload_file
     from leadgate.leads.models import Lead
     from leadgate.sources.models import Picklist
-    from leadgate.sources.services import add_picklist_values
+    from leadgate.sources.services import add_picklist_values, set_picklist_aliases
 
     source = build_demo(0)
     industry = Picklist.objects.get(key="industry")
     values = list(industry.values.values_list("value", flat=True))
-    industry.values.all().delete()
+    aliases = dict(industry.aliases.values_list("alias", "value__value"))
+    industry.values.all().delete()  # its aliases go with them
     first = upload_file(source, csv)
     rejected_file = data / "rejected.csv"
     with rejected_file.open("wb") as out:
         rows = download(source, out, format="csv", statuses=["rejected"])
     add_picklist_values(industry, values)
+    set_picklist_aliases(industry, aliases)
     start = time.perf_counter()
     upload = upload_file(source, rejected_file)
     seconds = time.perf_counter() - start
     if upload.error:
         raise SystemExit(f"re-upload failed: {upload.error}")
-    left = Lead.objects.filter(source=source, disposition_code="REJECT_LEAD_INVALID_LIST_VALUE").count()
+    # The loop must end where an upload with the fixed picklist from the start would have: the runner
+    # compares this count with the plain upload of the same file.
+    final = Lead.objects.filter(source=source, status="accepted").count()
     return {
         "seconds": round(seconds, 2),
         "first_upload_rejected": first.rejected,
@@ -104,7 +108,7 @@ def reupload_step(csv: Path, data: Path) -> dict[str, Any]:
         "created": upload.created,
         "accepted": upload.accepted,
         "rejected": upload.rejected,
-        "still_invalid_list_value": left,
+        "source_accepted": final,
     }
 
 
