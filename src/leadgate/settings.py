@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",  # serves the API docs page from its own static files (no CDN)
+    "django_htmx",  # serves htmx's JS as a static file (no CDN)
     "leadgate.accounts",
     "leadgate.sources",
     "leadgate.leads",
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "leadgate.ops",
     "leadgate.capture",
     "leadgate.files",
+    "leadgate.web",
 ]
 
 MIDDLEWARE = [
@@ -65,12 +67,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "leadgate.web.middleware.ContentSecurityPolicy",
 ]
 
 ROOT_URLCONF = "leadgate.urls"
 WSGI_APPLICATION = "leadgate.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:sources"
 
 TEMPLATES = [
     {

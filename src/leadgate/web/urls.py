@@ -1,0 +1,26 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "signin/",
+        auth_views.LoginView.as_view(template_name="web/signin.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("signout/", auth_views.LogoutView.as_view(next_page="web:login"), name="logout"),
+    path("sources/", views.sources, name="sources"),
+    path("sources/<slug:slug>/", views.source_summary, name="summary"),
+    path("sources/<slug:slug>/counters", views.source_counters, name="counters"),
+    path("sources/<slug:slug>/download", views.download_leads, name="download"),
+]
+# One URL per placeholder tab, named after it, so templates and later sessions reverse "web:leads" etc.
+urlpatterns += [
+    path(f"sources/<slug:slug>/{name}/", views.source_tab, {"tab": name}, name=name)
+    for name, _ in views.TABS
+    if name != "summary"
+]

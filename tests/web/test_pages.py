@@ -1,0 +1,197 @@
+"""What the Sources list and a source's Summary show: the right counts, searches and charts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import openpyxl
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from leadgate.leads.models import Lead
+from leadgate.leads.services import process_leads
+from leadgate.sources.definition_file import apply_definition
+from leadgate.sources.models import Source
+from leadgate.web.stats import counts_by_source, leads_per_hour
+from tests.conftest import good_lead
+
+SLUG = "data-summit-2026"
+MORE_SOURCES = """
+sources:
+  - slug: partner-feed
+    name: Partner Feed
+    kind: partner
+    status: paused
+    fields:
+      - {key: email, label: Email, type: email, required: true}
+  - slug: spring-webinar
+    name: Spring Webinar
+    kind: webinar
+    status: draft
+    fields:
+      - {key: email, label: Email, type: email, required: true}
+"""
+
+
+@pytest.fixture
+def leads(summit):
+    """Three accepted, two rejected (free mail, invalid list value), one in review, in the summit."""
+    process_leads(summit, [good_lead(email=f"p{i}@acme-corp.com") for i in range(3)])
+    process_leads(
+        summit, [good_lead(email="ann@gmail.com"), good_lead(email="bo@acme-corp.com", job_level="Chef")]
+    )
+    summit.review = True
+    summit.save()
+    process_leads(summit, [good_lead(email="cy@acme-corp.com")])
+    return summit
+
+
+@pytest.fixture
+def sources(leads):
+    apply_definition(MORE_SOURCES)
+    return Source.objects.all()
+
+
+def _counters(response):
+    return response.context["counts"]
+
+
+def test_the_sources_list_counts_each_sources_leads(sources, viewer):
+    response = viewer.get("/sources/")
+    rows = {source.slug: counts for source, counts in response.context["rows"]}
+    assert rows[SLUG] == {
+        "received": 6,
+        "processing": 0,
+        "accepted": 3,
+        "rejected": 2,
+        "in_review": 1,
+        "failed": 0,
+    }
+    assert rows["partner-feed"]["received"] == 0
+    body = response.content.decode()
+    assert "Data Summit 2026" in body and "Partner Feed" in body and "spring-webinar" in body
+
+
+def test_the_counts_are_one_query_however_many_sources(sources):
+    ids = [s.pk for s in sources]
+    with CaptureQueriesContext(connection) as queries:
+        counts = counts_by_source(ids)
+    assert len(queries) == 1
+    assert counts[Source.objects.get(slug=SLUG).pk]["accepted"] == 3
+
+
+def test_the_sources_list_page_reads_a_fixed_number_of_queries(sources, viewer):
+    viewer.get("/sources/")  # the session and user, once
+    with CaptureQueriesContext(connection) as few:
+        viewer.get("/sources/")
+    apply_definition(
+        MORE_SOURCES.replace("partner-feed", "partner-two").replace("spring-webinar", "spring-two")
+    )
+    with CaptureQueriesContext(connection) as more:
+        viewer.get("/sources/")
+    assert len(more) == len(few)
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"q": "summit"}, [SLUG]),
+        ({"q": "PARTNER-F"}, ["partner-feed"]),  # slugs and names, any case
+        ({"status": "draft"}, ["spring-webinar"]),
+        ({"status": "live", "q": "webinar"}, []),
+        (
+            {"status": "nonsense"},
+            [SLUG, "partner-feed", "spring-webinar"],
+        ),  # an unknown status filters nothing
+    ],
+)
+def test_the_sources_list_searches_and_filters(sources, viewer, params, expected):
+    response = viewer.get("/sources/", params)
+    assert sorted(s.slug for s, _ in response.context["rows"]) == sorted(expected)
+    if not expected:
+        assert b"No source matches" in response.content
+
+
+def test_the_summary_counts_every_status(leads, viewer):
+    counts = _counters(viewer.get(f"/sources/{SLUG}/"))
+    assert counts["total"] == 6
+    assert counts["status"] == {"processing": 0, "accepted": 3, "rejected": 2, "in_review": 1, "failed": 0}
+
+
+def test_the_counters_partial_holds_the_current_numbers(leads, viewer):
+    body = viewer.get(f"/sources/{SLUG}/counters", headers={"HX-Request": "true"}).content.decode()
+    assert '<dd data-counter="received">6</dd>' in body
+    assert '<dd data-counter="rejected">2</dd>' in body
+    assert "<html" not in body  # only the counters: htmx swaps them in
+    process_leads(leads, [good_lead(email="dee@gmail.com")])
+    body = viewer.get(f"/sources/{SLUG}/counters").content.decode()
+    assert '<dd data-counter="rejected">3</dd>' in body
+
+
+def test_the_summary_polls_its_counters(leads, viewer):
+    body = viewer.get(f"/sources/{SLUG}/").content.decode()
+    assert f'hx-get="/sources/{SLUG}/counters" hx-trigger="every 5s"' in body
+    assert "Refresh" not in body
+
+
+def test_the_breakdown_names_each_code_with_its_share(leads, viewer):
+    response = viewer.get(f"/sources/{SLUG}/")
+    rows = {row.code: row for row in response.context["breakdown"]}
+    # The lead held in review passed every check too: its code is ACCEPT_LEAD.
+    assert rows["ACCEPT_LEAD"].count == 4 and round(rows["ACCEPT_LEAD"].share, 1) == 66.7
+    assert rows["REJECT_LEAD_INVALID_LIST_VALUE"].title == "Invalid list value"
+    assert rows["REJECT_LEAD_BLOCKED_EMAIL_DOMAIN"].count == 1
+    body = response.content.decode()
+    assert "Blocked email domain" in body and "16.7 %" in body
+    assert '<rect width="66.67" height="10"/>' in body  # the accepted bar: two thirds of the width
+
+
+def test_leads_over_time_counts_per_hour_for_48_hours(summit):
+    now = timezone.now()
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    process_leads(summit, [good_lead(email=f"a{i}@acme-corp.com") for i in range(4)], submitted_at=now)
+    earlier = hour - dt.timedelta(hours=5) + dt.timedelta(minutes=59)
+    process_leads(summit, [good_lead(email="b@acme-corp.com")], submitted_at=earlier)
+    too_old = hour - dt.timedelta(hours=48, minutes=1)
+    process_leads(summit, [good_lead(email="c@acme-corp.com")], submitted_at=too_old)
+
+    hours = leads_per_hour(summit, now=now)
+    assert len(hours) == 48
+    assert hours[-1].start == hour and hours[-1].count == 4 and hours[-1].height == 100.0
+    assert hours[-6].start == hour - dt.timedelta(hours=5) and hours[-6].count == 1
+    assert hours[-6].height == 25.0
+    assert sum(h.count for h in hours) == 5  # the lead from 48 hours ago is off the chart
+
+
+def test_the_summary_lists_the_latest_leads_escaped(summit, viewer):
+    process_leads(summit, [good_lead(first_name='<img src=x onerror="alert(1)">', job_level="<b>Chef</b>")])
+    body = viewer.get(f"/sources/{SLUG}/").content.decode()
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in body
+    assert "<img src=x" not in body and "<b>Chef</b>" not in body
+    assert "&lt;b&gt;Chef&lt;/b&gt;" in body  # in the values and in the custom reason
+
+
+def test_download_leads_streams_the_chosen_leads(leads, viewer):
+    response = viewer.get(f"/sources/{SLUG}/download", {"status": "rejected", "format": "xlsx"})
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith(f'attachment; filename="{SLUG}-leads-')
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("LeadID", "Status", "Disposition Code")
+    assert sorted(r[0] for r in rows[1:]) == sorted(
+        Lead.objects.filter(source=leads, status="rejected").values_list("lead_id", flat=True)
+    )
+
+
+def test_download_leads_with_a_bad_option_says_so_on_the_summary(leads, viewer):
+    response = viewer.get(f"/sources/{SLUG}/download", {"format": "pdf"}, follow=True)
+    assert response.redirect_chain[-1][0] == f"/sources/{SLUG}/#download"
+    assert b"unknown format &quot;pdf&quot;" in response.content
+
+
+def test_an_empty_source_says_so(summit, viewer):
+    body = viewer.get(f"/sources/{SLUG}/").content.decode()
+    assert body.count("No leads yet.") == 2
