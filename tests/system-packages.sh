@@ -8,6 +8,7 @@ set -euo pipefail
 
 PACKAGES=(
   "libreoffice-calc-nogui soffice"  # a user's spreadsheet: tests/files/calc.py
+  "chromium chromium"  # a user's browser: tests/browser/
 )
 
 installed() {  # package command

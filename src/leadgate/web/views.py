@@ -84,6 +84,7 @@ def source_summary(request: HttpRequest, slug: str) -> HttpResponse:
     source = _source(slug)
     counts = _counters(source)
     fields = list(source.fields.order_by("position", "id")[:LATEST_COLUMNS])
+    hours = stats.leads_per_hour(source)
     return render(
         request,
         "web/summary.html",
@@ -93,7 +94,8 @@ def source_summary(request: HttpRequest, slug: str) -> HttpResponse:
             "tab": "summary",
             "counts": counts,
             "breakdown": stats.breakdown(counts["dispositions"], counts["total"]),  # type: ignore[arg-type]
-            "hours": stats.leads_per_hour(source),
+            "hours": hours,
+            "busiest_hour": max(hour.count for hour in hours),
             "latest_fields": fields,
             "latest": stats.latest_leads(source, fields),
             "download_statuses": DOWNLOAD_STATUSES,
