@@ -23,6 +23,8 @@ PAGES = [
     f"/sources/{SLUG}/fields/",
     f"/sources/{SLUG}/rules/",
     f"/sources/{SLUG}/uploads/",
+    f"/sources/{SLUG}/download",
+    f"/sources/{SLUG}/template",
 ]
 
 

@@ -195,3 +195,28 @@ def test_download_leads_with_a_bad_option_says_so_on_the_summary(leads, viewer):
 def test_an_empty_source_says_so(summit, viewer):
     body = viewer.get(f"/sources/{SLUG}/").content.decode()
     assert body.count("No leads yet.") == 2
+
+
+def test_download_leads_filters_by_code_and_inclusive_dates(leads, viewer):
+    today = timezone.now().date()
+    response = viewer.get(
+        f"/sources/{SLUG}/download",
+        {"code": "REJECT_LEAD_INVALID_LIST_VALUE", "since": str(today), "until": str(today), "format": "csv"},
+    )
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+    assert len(lines) == 2 and "REJECT_LEAD_INVALID_LIST_VALUE" in lines[1]
+    yesterday = str(today - dt.timedelta(days=1))
+    response = viewer.get(f"/sources/{SLUG}/download", {"until": yesterday, "format": "csv"})
+    assert len(b"".join(response.streaming_content).decode("utf-8-sig").splitlines()) == 1  # the header
+
+
+def test_a_bad_date_is_one_sentence_on_the_summary(leads, viewer):
+    response = viewer.get(f"/sources/{SLUG}/download", {"since": "14/03/2026"}, follow=True)
+    assert b"is not a date or time" in response.content
+
+
+def test_the_lead_template_is_the_header_of_the_fields(summit, viewer):
+    response = viewer.get(f"/sources/{SLUG}/template", {"format": "csv"})
+    assert response["Content-Disposition"] == f'attachment; filename="{SLUG}-template.csv"'
+    header = b"".join(response.streaming_content).decode("utf-8-sig").strip()
+    assert header == "email,first_name,job_level,country,phone,opt_in"

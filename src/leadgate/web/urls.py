@@ -17,6 +17,7 @@ urlpatterns = [
     path("sources/<slug:slug>/", views.source_summary, name="summary"),
     path("sources/<slug:slug>/counters", views.source_counters, name="counters"),
     path("sources/<slug:slug>/download", views.download_leads, name="download"),
+    path("sources/<slug:slug>/template", views.lead_template, name="template"),
 ]
 # One URL per placeholder tab, named after it, so templates and later sessions reverse "web:leads" etc.
 urlpatterns += [

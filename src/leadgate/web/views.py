@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -10,10 +12,17 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from leadgate.accounts.models import Role
-from leadgate.files.downloads import DownloadError, filename, prepare_download
+from leadgate.files.downloads import (
+    Download,
+    DownloadError,
+    filename,
+    parse_time,
+    prepare_download,
+    prepare_template,
+)
 from leadgate.files.writing import FORMATS
 from leadgate.leads.services import summary
-from leadgate.rules.catalogue import Status
+from leadgate.rules.catalogue import CATALOGUE, Status
 from leadgate.sources.models import Source
 
 from . import stats
@@ -99,6 +108,7 @@ def source_summary(request: HttpRequest, slug: str) -> HttpResponse:
             "latest_fields": fields,
             "latest": stats.latest_leads(source, fields),
             "download_statuses": DOWNLOAD_STATUSES,
+            "codes": [(d.code, d.title) for d in CATALOGUE],
             "formats": FORMAT_LABELS,
         },
     )
@@ -120,6 +130,22 @@ def source_tab(request: HttpRequest, slug: str, tab: str) -> HttpResponse:
     return render(request, "web/tab_placeholder.html", {"source": source, "tabs": TABS, "tab": tab})
 
 
+def _date_bounds(request: HttpRequest) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The form's From and To dates (both inclusive, as people mean them) as the download's since/until."""
+    since = parse_time(request.GET["since"]) if request.GET.get("since") else None
+    until = None
+    if request.GET.get("until"):
+        until = parse_time(request.GET["until"]) + dt.timedelta(days=1)  # the whole To day
+    return since, until
+
+
+def _stream(prepared: Download, name: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(prepared.chunks(), content_type=prepared.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"  # leads are personal data: no copies in caches on the way
+    return response
+
+
 @require_GET
 @requires(Role.VIEWER)  # a download changes nothing; the API lets viewers download too
 def download_leads(request: HttpRequest, slug: str) -> HttpResponse:
@@ -127,13 +153,28 @@ def download_leads(request: HttpRequest, slug: str) -> HttpResponse:
     source = _source(slug)
     file_format = request.GET.get("format", "xlsx")
     try:
+        since, until = _date_bounds(request)
         prepared = prepare_download(
-            source, format=file_format, statuses=request.GET.getlist("status") or None
+            source,
+            format=file_format,
+            statuses=request.GET.getlist("status") or None,
+            codes=request.GET.getlist("code") or None,
+            since=since,
+            until=until,
+            time_field=request.GET.get("by", "submitted"),
         )
     except DownloadError as exc:
         messages.error(request, exc.message)
         return redirect(reverse("web:summary", args=[source.slug]) + "#download")
-    response = StreamingHttpResponse(prepared.chunks(), content_type=FORMATS[file_format][1])
-    response["Content-Disposition"] = f'attachment; filename="{filename(source, file_format)}"'
-    response["Cache-Control"] = "no-store"  # leads are personal data: no copies in caches on the way
-    return response
+    return _stream(prepared, filename(source, file_format))
+
+
+@require_GET
+@requires(Role.VIEWER)
+def lead_template(request: HttpRequest, slug: str) -> HttpResponse:
+    """The lead template: the source's field keys as a header row, to fill in and upload."""
+    source = _source(slug)
+    file_format = request.GET.get("format", "xlsx")
+    if file_format not in FORMATS:
+        file_format = "xlsx"
+    return _stream(prepare_template(source, format=file_format), filename(source, file_format, template=True))
