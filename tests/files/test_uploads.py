@@ -299,7 +299,7 @@ def test_two_uploads_of_one_file_at_once_create_each_row_once(summit, tmp_path, 
 
     if connection.vendor != "postgresql":
         pytest.skip("concurrent writers are tested on PostgreSQL (the SQLite test database is in memory)")
-    monkeypatch.setattr("leadgate.files.uploads.PART_ROWS", 7)
+    monkeypatch.setattr("leadgate.files.processing.PART_ROWS", 7)
     rows = [row_of(email=f"p{i}@acme-corp.com") for i in range(40)]
     path = write_csv(tmp_path / "twice.csv", rows)
     results = []
@@ -322,11 +322,11 @@ def test_two_uploads_of_one_file_at_once_create_each_row_once(summit, tmp_path, 
 
 @pytest.mark.django_db(transaction=True)
 def test_an_upload_that_died_midway_resumes_after_its_last_stored_part(summit, tmp_path, monkeypatch):
-    from leadgate.files import uploads
+    from leadgate.files import processing, uploads
 
-    monkeypatch.setattr(uploads, "PART_ROWS", 10)
+    monkeypatch.setattr(processing, "PART_ROWS", 10)
     path = write_csv(tmp_path / "crash.csv", [row_of(email=f"c{i}@acme-corp.com") for i in range(35)])
-    real = uploads._Run._process
+    real = processing.UploadRun._process
     calls = []
 
     def dies_on_the_third_part(self, part, done):
@@ -335,14 +335,14 @@ def test_an_upload_that_died_midway_resumes_after_its_last_stored_part(summit, t
             raise KeyboardInterrupt  # the process is killed mid-part: that part's transaction is lost
         return real(self, part, done)
 
-    monkeypatch.setattr(uploads._Run, "_process", dies_on_the_third_part)
+    monkeypatch.setattr(processing.UploadRun, "_process", dies_on_the_third_part)
     upload = uploads.create_upload(summit, path, claim=True)
     with pytest.raises(KeyboardInterrupt):
         uploads.process_upload(upload, claimed=True)
     upload.refresh_from_db()
     assert (upload.state, upload.rows_done, upload.created) == ("processing", 20, 20)
     assert Lead.objects.count() == 20
-    monkeypatch.setattr(uploads._Run, "_process", real)
+    monkeypatch.setattr(processing.UploadRun, "_process", real)
     Upload.objects.filter(pk=upload.pk).update(lease_until=None)  # the lease ran out
     assert uploads.resume_stalled_uploads(now=upload.created_at + uploads.REQUEUE_AFTER * 2) == 1
     done = uploads.process_upload(Upload.objects.get(pk=upload.pk))

@@ -254,8 +254,10 @@ def _delimiter(sample: str) -> tuple[str, int]:
 
 
 def _refuse_binary(sample: bytes) -> None:
+    """Images, archives and programs hold NUL bytes, or mostly control bytes; a table of leads does not
+    (though a lead's text may hold a few control characters, and a small file's share of them is high)."""
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
-    if b"\x00" in sample or controls > len(sample) // 100:
+    if b"\x00" in sample or controls > len(sample) // 3:
         raise FileError(
             "binary_file",
             "The file holds binary data, not a table; upload CSV, TXT, XLSX, XLS or ODS.",

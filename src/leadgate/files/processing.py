@@ -1,0 +1,884 @@
+"""Processing an upload's rows: what happens to each row, decided and stored part by part.
+
+``UploadRun`` takes a file's table (``reading.Sheet``) and its columns (``columns.match_columns``) through the
+source's rules. New rows stay in a polars frame from the file to the database: a million uploaded leads are
+never a million objects (``NewLeads``). Rows naming a LeadID read their stored lead as a light row
+(``StoredLead``), merge the cells into it (a spreadsheet's damaged copy of a value is not an edit:
+``damage``) and are decided again with the new rows, in file order. Each part is one transaction with the
+upload's progress.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.utils import timezone
+
+from leadgate.leads.models import Lead, LeadEvent, ReceivedVia
+from leadgate.leads.services import Actor, batch_engine, lock_source
+from leadgate.leads.store import insert_columns, update_columns
+from leadgate.lib.ids import new_lead_ids, normalize_lead_id
+from leadgate.rules import catalogue, geo
+from leadgate.rules.catalogue import SOURCE_NOT_LIVE, Status
+from leadgate.rules.columnar import FrameDecisions, decide_frame
+from leadgate.rules.definitions import FieldRule, FieldType
+from leadgate.rules.engine import Engine, _FieldChecks
+from leadgate.rules.outcome import MemoryDedupeIndex
+from leadgate.sources.compile import CompiledSource, compiled_source
+from leadgate.sources.models import Source
+
+from . import damage
+from .columns import column_name, match_columns
+from .errors import FileError
+from .guard import guard
+from .models import Upload
+from .reading import _ROW, Sheet
+
+PART_ROWS = 20_000  # rows per transaction: short enough that intake keeps flowing between parts
+LEASE = dt.timedelta(minutes=5)  # how long a process may go without finishing a part before others resume
+PREVIEW_ROWS = 1_000  # a dry run's per-row preview
+_BULK_CACHE_KIB = 256 * 1024  # SQLite's page cache while an upload runs
+Progress = Callable[[int, int], None]  # (rows done, rows)
+
+
+@contextlib.contextmanager
+def _sqlite_for_bulk() -> Iterator[Callable[[], None]]:
+    """On SQLite, set the connection up for a million inserts while the upload runs: a bigger page cache
+    (the lead indexes of a big source outgrow the usual 128 MiB), and the write-ahead log copied into the
+    database from a thread of its own while the upload decides its next part, rather than in each part's
+    commit, so that the copying runs on the other core.
+
+    Yields the function to call after each commit. Elsewhere it does nothing.
+    """
+    if connection.vendor != "sqlite" or connection.is_in_memory_db():
+        yield lambda: None
+        return
+    import sqlite3
+    import threading
+
+    wanted, done = threading.Event(), threading.Event()
+    path = connection.settings_dict["NAME"]
+
+    def copy_log() -> None:
+        db = sqlite3.connect(path, timeout=30)
+        try:
+            while not done.is_set():
+                wanted.wait()
+                wanted.clear()
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            db.close()
+
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (cache_size,) = cursor.fetchone()
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+        cursor.execute(f"PRAGMA cache_size={min(int(cache_size), -_BULK_CACHE_KIB)}")
+    worker = threading.Thread(target=copy_log, name="wal-checkpoint", daemon=True)
+    worker.start()
+    try:
+        yield wanted.set
+    finally:
+        done.set()
+        wanted.set()
+        worker.join()
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint=1000")  # SQLite's default, for the next user
+            cursor.execute(f"PRAGMA cache_size={int(cache_size)}")
+
+
+@dataclass
+class Row:
+    """One data row of a part, and what became of it."""
+
+    number: int  # as a spreadsheet shows it
+    values: dict[str, str | None]  # the row's cells by field key (only the file's columns)
+    lead_id: str | None = None  # the LeadID it names
+    lead: Lead | None = None
+    action: str = ""  # create | update | unchanged | skip | error
+    error: tuple[str, str, str] | None = None  # (LeadID, code, message)
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+    before: tuple[str, str, str] = ("", "", "")
+
+
+class UploadRun:
+    """One upload being processed: its columns, its row errors, its parts."""
+
+    def __init__(self, upload: Upload, sheet: Sheet, progress: Progress | None) -> None:
+        self.upload = upload
+        self.source = upload.source
+        self.sheet = sheet
+        self.progress = progress
+        compiled = compiled_source(self.source)
+        self.fields = {f.key: f for f in compiled.rules.fields}
+        self.columns = match_columns(sheet.header, list(self.fields), compiled.matcher)
+        self._refuse_unusable()
+        self.frame = self._cells(sheet)
+        self.damage = damage.DamageReport()
+        self.actor = Actor(f"upload {upload.name} ({upload.upload_id})", upload.user)
+        self.dry_memory = MemoryDedupeIndex() if upload.dry_run else None
+        self.checks: dict[str, Callable[[str, str | None], Any]] = {}
+        self.alpha2: dict[str, str | None] = {}
+        self.already_created = 0
+        self.skipped_with_edits = 0
+        self.already_created_by = ""
+        self.grown = self.counted_at_analyze = self.size_at_analyze = 0
+        self.lead_ids: dict[int, str | None] = {}  # row → its LeadID, normalised (None: not one)
+
+    # The file as a table of values by field key.
+
+    def _refuse_unusable(self) -> None:
+        header, columns = self.sheet.header, self.columns
+        if columns.fields or columns.lead_id is not None:
+            return
+        shown = ", ".join(f'"{name}"' for name in header[:8] if name) or "none"
+        if any("@" in name or normalize_lead_id(name) or name.strip().isdigit() for name in header):
+            raise FileError(
+                "no_header",
+                f"The first row holds data ({shown}), not column names: add a header row"
+                " (download the lead template for the names).",
+            )
+        keys = ", ".join(list(self.fields)[:12])
+        raise FileError(
+            "no_recognisable_column",
+            f"No column matches a field of source {self.source.slug}: the headers are {shown};"
+            f" the fields are {keys}.",
+        )
+
+    def _cells(self, sheet: Sheet) -> pl.DataFrame:
+        """The data rows as field-keyed text (blank → null; a CSV's guard undone), LeadID and row number."""
+        from .guard import unguard_expr
+
+        exprs = []
+        for i, key in self.columns.fields.items():
+            cell = pl.col(f"c{i}")
+            if sheet.format == "csv":
+                cell = unguard_expr(cell)
+            exprs.append(pl.when(cell == "").then(None).otherwise(cell).alias(key))
+        if self.columns.lead_id is not None:
+            exprs.append(pl.col(f"c{self.columns.lead_id}").str.strip_chars().alias("_lead_id"))
+        else:
+            exprs.append(pl.lit(None, dtype=pl.String).alias("_lead_id"))
+        exprs.append(pl.col(_ROW))
+        return sheet.frame.select(exprs).with_row_index("_i")  # the row's place among the data rows
+
+    # The run.
+
+    def run(self) -> None:
+        upload = self.upload
+        header = self.sheet.header
+        upload.format = self.sheet.format
+        upload.encoding = self.sheet.encoding
+        upload.delimiter = self.sheet.delimiter
+        upload.rows = self.frame.height
+        upload.columns = self.columns.describe(header)
+        warnings = list(self.sheet.warnings)
+        if self.columns.unknown:
+            names = ", ".join(f'"{column_name(header, i)}"' for i in self.columns.unknown)
+            warnings.append(f"Columns that match no field of {self.source.slug} were ignored: {names}.")
+        for i in self.columns.repeated:
+            warnings.append(
+                f'Column "{column_name(header, i)}" repeats a field another column already gives; ignored.'
+            )
+        if upload.rows == 0:
+            warnings.append("The file has a header but no rows.")
+        self.base_warnings = warnings
+        upload.warnings = warnings
+        upload.save()
+        self.file_errors = self._lead_id_errors()
+        total = self.frame.height
+        if self.progress:
+            self.progress(upload.rows_done, total)
+        with _sqlite_for_bulk() as checkpoint:
+            for start in range(upload.rows_done, total, PART_ROWS):
+                part = self.frame.slice(start, PART_ROWS)
+                if upload.dry_run:
+                    self._process(part, start + part.height)
+                else:
+                    with transaction.atomic():
+                        self._process(part, start + part.height)
+                    checkpoint()
+                    self._refresh_statistics()
+                if self.progress:
+                    self.progress(start + part.height, total)
+        upload.warnings = self.base_warnings + self.damage.warnings() + self._skipped_warning()
+        upload.state = Upload.State.DONE
+        upload.finished_at = timezone.now()
+        upload.lease_until = None
+        upload.save()
+
+    def _refresh_statistics(self) -> None:
+        """Tell the database's planner how the leads table grew, as it grows.
+
+        Dedupe looks keys up by index; a planner that still thinks the source has a few hundred leads
+        walks all of them instead (PostgreSQL, before autovacuum catches up). Asked at doubling sizes, so a
+        million rows cost a handful of ANALYZEs.
+        """
+        self.grown += self.upload.created - self.counted_at_analyze
+        self.counted_at_analyze = self.upload.created
+        if self.grown < max(10_000, self.size_at_analyze):
+            return
+        table = connection.ops.quote_name(Lead._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {table}" if connection.vendor == "postgresql" else "PRAGMA optimize")
+        self.size_at_analyze += self.grown
+        self.grown = 0
+
+    def _lead_id_errors(self) -> dict[int, tuple[str, str, str]]:
+        """Row → (LeadID, code, message) for LeadIDs that are malformed or repeated in the file."""
+        errors: dict[int, tuple[str, str, str]] = {}
+        given = self.frame.select("_lead_id", _ROW).filter(_HAS_LEAD_ID)
+        seen: dict[str, list[int]] = {}
+        for text, row in given.iter_rows():
+            lead_id = self.lead_ids[row] = normalize_lead_id(text)
+            if lead_id is None:
+                errors[row] = (
+                    text,
+                    "invalid_lead_id",
+                    f'"{text}" is not a LeadID (they look like LD-01J…): keep the column as downloaded,'
+                    " or empty the cell to create a new lead",
+                )
+            else:
+                seen.setdefault(lead_id, []).append(row)
+        for row in self.sheet.ragged:
+            errors[row] = (
+                self.lead_ids.get(row) or "",
+                "extra_cells",
+                "the row has more cells than the header (a value holding the delimiter"
+                f" {_DELIMITER_NAMES.get(self.sheet.delimiter, self.sheet.delimiter)!r}, not in quotes?),"
+                " so its values cannot be matched to their columns: nothing in it was used",
+            )
+        for lead_id, numbers in seen.items():
+            if len(numbers) > 1:
+                shown = ", ".join(str(n) for n in numbers[:10])
+                for row in numbers:
+                    errors[row] = (
+                        lead_id,
+                        "repeated_lead_id",
+                        f"LeadID {lead_id} is in rows {shown}: keep one row per lead",
+                    )
+        return errors
+
+    def _rows(self, keyed: pl.DataFrame) -> list[Row]:
+        """The rows that name a LeadID, one object each (new rows stay in the frame: there are millions)."""
+        keys = list(self.columns.fields.values())
+        rows = []
+        errors, lead_ids = self.file_errors, self.lead_ids
+        for *cells, number in keyed.select([*keys, _ROW]).iter_rows():
+            row = Row(number, dict(zip(keys, cells, strict=True)), lead_ids.get(number))
+            if number in errors:
+                row.action, row.error = "error", errors[number]
+                row.lead_id = row.error[0]
+            rows.append(row)
+        return rows
+
+    # One part: what happens to each row, then (unless a dry run) stored.
+
+    def _process(self, part: pl.DataFrame, done: int) -> None:
+        upload, source = self.upload, self.source
+        if not upload.dry_run:
+            lock_source(source)
+        compiled = compiled_source(source)
+        now = timezone.now()
+        # Rows naming a LeadID, and rows in error, are handled one by one; new rows stay in the frame.
+        one_by_one = _HAS_LEAD_ID | pl.col(_ROW).is_in(list(self.sheet.ragged))
+        rows = self._rows(part.filter(one_by_one))
+        fresh = self._not_created_before(part.filter(~one_by_one), part["_i"][0])
+        self._find_leads(rows)
+        for row in rows:
+            if row.lead is not None and row.action in ("", "skip"):
+                self._merge(row, compiled)
+        deciding = [r for r in rows if r.action == ""]
+        engine = batch_engine(source, compiled, exclude_ids=[r.lead.pk for r in deciding if r.lead])
+        if self.dry_memory is not None:
+            engine.dedupe_index = LayeredDedupeIndex(engine.dedupe_index, self.dry_memory)
+        frame, decided = self._decide(engine, fresh, deciding)
+        accepted = decided.clean_columns() if decided is not None else None
+        changed = self._apply_to_stored(deciding, decided, accepted, frame, now)
+        new = NewLeads(self, frame, decided, accepted, now)
+        self._flag_new_values(frame.filter(pl.col("_k") < 0), deciding)
+        if not upload.dry_run:
+            new.store()
+            self._store_changed(changed, now)
+            if source.callback_url:
+                from leadgate.delivery.callbacks import queue_status_callbacks
+
+                queue_status_callbacks(source, new.leads_for_callbacks(), now)
+        self._count(rows, new, done)
+
+    def _find_leads(self, rows: list[Row]) -> None:
+        """The stored lead each LeadID names; unknown or foreign ones become row errors."""
+        wanted = [r.lead_id for r in rows if r.lead_id and r.action == ""]
+        found: dict[str, StoredLead] = {}
+        for start in range(0, len(wanted), 500):
+            for lead in StoredLead.fetch(wanted[start : start + 500]):
+                found[lead.lead_id] = lead
+        for row in rows:
+            if row.action or not row.lead_id:
+                continue
+            lead = found.get(row.lead_id)
+            if lead is None:
+                row.action = "error"
+                row.error = (
+                    row.lead_id,
+                    "unknown_lead_id",
+                    f"LeadID {row.lead_id} is not a lead of any source: empty the cell to create a new lead",
+                )
+            elif lead.source_id != self.source.pk:
+                slug = Source.objects.filter(pk=lead.source_id).values_list("slug", flat=True).first()
+                row.action = "error"
+                row.error = (
+                    row.lead_id,
+                    "foreign_lead_id",
+                    f"LeadID {row.lead_id} belongs to source {slug}, not {self.source.slug}",
+                )
+            else:
+                row.lead = lead
+                row.before = (lead.status, lead.disposition_code, lead.custom_reason)
+                if lead.status in (Status.ACCEPTED, Status.IN_REVIEW) and not self.upload.update_accepted:
+                    row.action = "skip"
+
+    def _not_created_before(self, fresh: pl.DataFrame, start: int) -> pl.DataFrame:
+        """The new rows, less those an earlier upload of the same file created (or is creating).
+
+        The same file has the same rows in the same order, so an earlier upload of it has created its
+        rows up to its ``rows_done``, and one still running will create them all. Asked part by part
+        under the source's lock, so two uploads of one file at once create each row once.
+        """
+        if fresh.height == 0:
+            return fresh
+        earlier = Upload.objects.filter(
+            source=self.source, digest=self.upload.digest, dry_run=False, pk__lt=self.upload.pk
+        ).values_list("upload_id", "state", "rows_done")
+        bound, by = 0, ""
+        for upload_id, state, rows_done in earlier:
+            running = state in (Upload.State.QUEUED, Upload.State.PROCESSING)
+            reach = self.frame.height if running else rows_done
+            if reach > bound:
+                bound, by = reach, upload_id
+        if bound <= start:
+            return fresh
+        left = fresh.filter(pl.col("_i") >= bound)
+        skipped = fresh.height - left.height
+        self.already_created += skipped
+        self.already_created_by = by
+        self.upload.unchanged += skipped
+        return left
+
+    def _merge(self, row: Row, compiled: CompiledSource) -> None:
+        """The lead's values with the row's cells; a cell that is a spreadsheet's damaged copy of the stored
+        value, or says the same thing in another form, leaves the stored value."""
+        lead = row.lead
+        assert lead is not None
+        values = dict(lead.values)
+        for key, cell in row.values.items():
+            stored = values.get(key)
+            if (cell or None) == (stored or None):
+                continue
+            rule = self.fields[key]
+            if cell and stored:
+                if cell == guard(stored):  # a CSV's guarded cell that a spreadsheet kept as text
+                    continue
+                kind = damage.damage(rule.type, stored, cell)
+                if kind is not None:
+                    self.damage.kept(kind, rule.label, row.number)
+                    continue
+                if self._same_meaning(compiled, rule, stored, cell, lead):
+                    continue
+            values[key] = cell
+            row.changes[key] = [stored, cell]
+        if row.changes and row.action == "":
+            lead.values = values
+
+    def _same_meaning(
+        self, compiled: CompiledSource, rule: FieldRule, stored: str, cell: str, lead: Lead
+    ) -> bool:
+        """Both values pass the field's check and clean to the same value (``TRUE`` and ``true``)."""
+        check = self._check(compiled, rule)
+        region = _region(lead, self.fields)
+        try:
+            before, after = check(stored, region), check(cell, region)
+        except Exception:
+            return False
+        return before[1] is None and after[1] is None and before[0] == after[0]
+
+    def _check(self, compiled: CompiledSource, rule: FieldRule) -> Callable[[str, str | None], Any]:
+        if rule.key not in self.checks:
+            self.checks[rule.key] = _FieldChecks(compiled.engine, rule).build()[0]
+        return self.checks[rule.key]
+
+    def _decide(
+        self, engine: Engine, fresh: pl.DataFrame, deciding: list[Row]
+    ) -> tuple[pl.DataFrame, FrameDecisions | None]:
+        """New rows and stored leads decided together, in file order (so dedupe keeps the first).
+
+        The frame has every field (null where the file has no column), ``_row``, ``_k`` (the index in
+        ``deciding`` of a stored lead, -1 for a new row) and ``_id`` (the LeadID, new or stored).
+        """
+        keys = list(self.fields)
+        schema = {**dict.fromkeys(keys, pl.String), _ROW: fresh.schema[_ROW], "_k": pl.Int64}
+        new = fresh.select(
+            *[pl.col(k) if k in fresh.columns else pl.lit(None, dtype=pl.String).alias(k) for k in keys],
+            pl.col(_ROW),
+            pl.lit(-1, dtype=pl.Int64).alias("_k"),
+        )
+        stored = pl.DataFrame(
+            [[r.lead.values.get(k) for k in keys] + [r.number, i] for i, r in enumerate(deciding)],  # type: ignore[union-attr]
+            schema=schema,
+            orient="row",
+        )
+        frame = pl.concat([new, stored]).sort(_ROW)
+        if frame.height == 0:
+            return frame.with_columns(pl.lit("", dtype=pl.String).alias("_id")), None
+        slots = frame["_k"].to_list()
+        fresh_ids = iter(new_lead_ids(fresh.height))
+        lead_ids = [next(fresh_ids) if k < 0 else deciding[k].lead.lead_id for k in slots]  # type: ignore[union-attr]
+        # A stored lead is checked for "source not live" again only if that is what rejected it.
+        live = pl.Series(
+            [k < 0 or deciding[k].lead.disposition_code == SOURCE_NOT_LIVE for k in slots],  # type: ignore[union-attr]
+            dtype=pl.Boolean,
+        )
+        decided = decide_frame(engine, frame.select(keys), lead_ids, check_live=live)
+        return frame.with_columns(pl.Series("_id", lead_ids, dtype=pl.String)), decided
+
+    def _apply_to_stored(
+        self,
+        deciding: list[Row],
+        decided: FrameDecisions | None,
+        accepted: tuple[pl.Series, pl.Series, pl.Series] | None,
+        frame: pl.DataFrame,
+        now: dt.datetime,
+    ) -> list[Row]:
+        """Each stored lead's new decision; the rows whose lead's values or outcome changed."""
+        if decided is None or accepted is None or not deciding:
+            return []
+        held = self.source.review
+        codes = decided.codes
+        clean, email_key, phone_key = accepted
+        changed = []
+        positions = frame.with_row_index("_p").filter(pl.col("_k") >= 0).select("_k", "_p").iter_rows()
+        for k, position in positions:
+            row = deciding[k]
+            lead = row.lead
+            assert lead is not None
+            code = codes[position]
+            if code == catalogue.ACCEPT_LEAD:  # the common case, from the frame's columns
+                lead.status = Status.IN_REVIEW.value if held else Status.ACCEPTED.value
+                lead.custom_reason = _HELD if held else ""
+                lead.problems = "[]"
+                lead.clean = clean[position]
+                lead.email_key, lead.phone_key = email_key[position], phone_key[position]
+            else:
+                d = decided.decision(position)
+                lead.status, lead.custom_reason = d.status.value, d.custom_reason
+                lead.problems = json.dumps([p.as_dict() for p in d.problems])
+                lead.clean = json.dumps(dict(d.clean), cls=DjangoJSONEncoder, ensure_ascii=False)
+                lead.email_key = d.dedupe_keys.get("email", "")
+                lead.phone_key = d.dedupe_keys.get("phone", "")
+            lead.disposition_code = code
+            if lead.status == Status.ACCEPTED and lead.first_accepted_at is None:
+                lead.first_accepted_at = now
+            if row.changes or (lead.status, lead.disposition_code, lead.custom_reason) != row.before:
+                row.action = "update"
+                changed.append(row)
+            else:
+                row.action = "unchanged"
+        return changed
+
+    def _store_changed(self, changed: list[Row], now: dt.datetime) -> None:
+        """The changed leads written back, with an event each in their history."""
+        if not changed:
+            return
+        leads = [r.lead for r in changed]
+        update_columns(
+            Lead,
+            [lead.pk for lead in leads],  # type: ignore[union-attr]
+            {
+                "values": [
+                    r.lead.values_json  # type: ignore[union-attr]
+                    if not r.changes and r.lead.values_json is not None  # type: ignore[union-attr]
+                    else json.dumps(r.lead.values, ensure_ascii=False)  # type: ignore[union-attr]
+                    for r in changed
+                ],
+                "status": [lead.status for lead in leads],  # type: ignore[union-attr]
+                "disposition_code": [lead.disposition_code for lead in leads],  # type: ignore[union-attr]
+                "custom_reason": [lead.custom_reason for lead in leads],  # type: ignore[union-attr]
+                "problems": [lead.problems for lead in leads],  # type: ignore[union-attr]
+                "clean": [lead.clean for lead in leads],  # type: ignore[union-attr]
+                "email_key": [lead.email_key for lead in leads],  # type: ignore[union-attr]
+                "phone_key": [lead.phone_key for lead in leads],  # type: ignore[union-attr]
+                "first_accepted_at": [lead.first_accepted_at for lead in leads],  # type: ignore[union-attr]
+                "processed_at": now,
+                "updated_at": now,
+            },
+        )
+        actor = self.actor
+        insert_columns(
+            LeadEvent,
+            {
+                "lead_id": [lead.pk for lead in leads],  # type: ignore[union-attr]
+                "at": now,
+                "kind": [
+                    (LeadEvent.Kind.EDITED if r.changes else LeadEvent.Kind.REPROCESSED).value
+                    for r in changed
+                ],
+                "user_id": actor.user.pk if actor.user else None,
+                "actor": actor.label,
+                "status_before": [r.before[0] for r in changed],
+                "code_before": [r.before[1] for r in changed],
+                "status_after": [lead.status for lead in leads],  # type: ignore[union-attr]
+                "code_after": [lead.disposition_code for lead in leads],  # type: ignore[union-attr]
+                "changes": [json.dumps(r.changes, ensure_ascii=False) for r in changed],
+                "note": f"Uploaded in {self.upload.name}",
+            },
+            len(changed),
+        )
+        if self.source.callback_url:
+            from leadgate.delivery.callbacks import queue_status_callbacks
+
+            moved = [
+                r.lead.as_lead() for r in changed if (r.lead.status, r.lead.disposition_code) != r.before[:2]
+            ]  # type: ignore[union-attr]
+            queue_status_callbacks(self.source, moved, now)
+
+    def _flag_new_values(self, new: pl.DataFrame, deciding: list[Row]) -> None:
+        """New values that look damaged: postal codes short of their leading zeros, letters turned to "?"."""
+        edited = [r for r in deciding if r.changes]
+        values = pl.concat(
+            [
+                new.select([*self.fields, _ROW]),
+                pl.DataFrame(
+                    [[r.lead.values.get(k) for k in self.fields] + [r.number] for r in edited],  # type: ignore[union-attr]
+                    schema=new.select([*self.fields, _ROW]).schema,
+                    orient="row",
+                ),
+            ]
+        )
+        if values.height == 0:
+            return
+        for f in self.fields.values():
+            if f.type in (FieldType.TEXT, FieldType.STATE):
+                found = values.filter(pl.col(f.key).str.contains(damage.WORD_QUESTION)).select(_ROW, f.key)
+                for number, value in found.iter_rows():
+                    self.damage.suspicious("replaced", f.label, number, value)
+        country = next((f.key for f in self.fields.values() if f.type is FieldType.COUNTRY), None)
+        postal = [f for f in self.fields.values() if damage.is_postal_field(f.key, f.label, f.aliases)]
+        for f in postal if country else []:
+            digits = values.filter(pl.col(f.key).str.contains(r"^\s*\d+\s*$")).select(_ROW, f.key, country)
+            for number, value, where in digits.iter_rows():
+                if not where:
+                    continue
+                if where not in self.alpha2:
+                    self.alpha2[where] = _alpha2(where)
+                alpha2 = self.alpha2[where]
+                if alpha2 and damage.lost_postal_zeros(value, alpha2):
+                    self.damage.suspicious("postal", f.label, number, value)
+
+    def _tally(self, status: str) -> None:
+        if status == Status.ACCEPTED:
+            self.upload.accepted += 1
+        elif status == Status.REJECTED:
+            self.upload.rejected += 1
+
+    def _count(self, rows: list[Row], new: NewLeads, done: int) -> None:
+        upload = self.upload
+        errors = []
+        for row in rows:
+            action = row.action
+            if action == "update":
+                upload.updated += 1
+            elif action == "unchanged":
+                upload.unchanged += 1
+            elif action == "skip":
+                upload.skipped += 1
+                self.skipped_with_edits += bool(row.changes)
+            elif row.error is not None:
+                lead_id, code, message = row.error
+                errors.append({"row": row.number, "lead_id": lead_id, "code": code, "message": message})
+            if row.lead is not None:
+                self._tally(row.lead.status)
+        upload.created += new.count
+        for status, n in new.by_status.items():
+            if status == Status.ACCEPTED:
+                upload.accepted += n
+            elif status == Status.REJECTED:
+                upload.rejected += n
+        upload.errors += len(errors)
+        upload.row_errors = [*upload.row_errors, *errors]
+        if upload.dry_run and len(upload.preview) < PREVIEW_ROWS:
+            entries = [*new.preview(PREVIEW_ROWS), *(_preview(r) for r in rows[:PREVIEW_ROWS])]
+            entries.sort(key=lambda e: e["row"])
+            upload.preview = [*upload.preview, *entries][:PREVIEW_ROWS]
+        upload.rows_done = done
+        upload.lease_until = timezone.now() + LEASE
+        upload.save()
+
+    def _skipped_warning(self) -> list[str]:
+        out = []
+        if self.skipped_with_edits:
+            out.append(
+                f"{self.skipped_with_edits:,} accepted lead(s) have other values in the file and were left"
+                ' alone; upload with "update accepted leads" (--update-accepted) to decide them again.'
+            )
+        if self.already_created:
+            out.append(
+                f"{self.already_created:,} row(s) without a LeadID were created by an earlier upload of the"
+                f" same file ({self.already_created_by}); they were not created again."
+            )
+        return out
+
+
+class StoredLead:
+    """A stored lead as an upload reads and writes it: the few columns it needs, no model instance (an
+    upload of rejected leads reads a hundred thousand of them)."""
+
+    __slots__ = (
+        "clean",
+        "custom_reason",
+        "disposition_code",
+        "email_key",
+        "first_accepted_at",
+        "lead_id",
+        "phone_key",
+        "pk",
+        "problems",
+        "source_id",
+        "status",
+        "values",
+        "values_json",
+    )
+
+    @classmethod
+    def fetch(cls, lead_ids: Sequence[str]) -> list[StoredLead]:
+        table = connection.ops.quote_name(Lead._meta.db_table)
+        marks = ", ".join(["%s"] * len(lead_ids))
+        sql = (
+            'SELECT id, lead_id, source_id, status, disposition_code, custom_reason, "values",'  # noqa: S608
+            f" first_accepted_at FROM {table} WHERE lead_id IN ({marks})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, list(lead_ids))
+            rows = cursor.fetchall()
+        out = []
+        for pk, lead_id, source_id, status, code, reason, values, first in rows:
+            lead = cls()
+            lead.pk, lead.lead_id, lead.source_id = pk, lead_id, source_id
+            lead.status, lead.disposition_code, lead.custom_reason = status, code, reason
+            if isinstance(values, str | bytes):
+                lead.values, lead.values_json = json.loads(values), values
+            else:
+                lead.values, lead.values_json = values, None
+            if first is not None and not isinstance(first, dt.datetime):  # SQLite: text
+                first = connection.ops.convert_datetimefield_value(first, None, connection)
+            lead.first_accepted_at = first
+            out.append(lead)
+        return out
+
+    def as_lead(self) -> Lead:
+        """A model instance, for the few places that need one (a status callback's foreign key)."""
+        return Lead(
+            pk=self.pk,
+            lead_id=self.lead_id,
+            source_id=self.source_id,
+            status=self.status,
+            disposition_code=self.disposition_code,
+            custom_reason=self.custom_reason,
+        )
+
+
+class NewLeads:
+    """A part's new rows as leads, column by column: a million uploaded leads are never a million objects.
+
+    Accepted rows take their clean values and dedupe keys from the frame's columns; the others (usually
+    few) take their reason and problems from their ``Decision``.
+    """
+
+    def __init__(
+        self,
+        run: UploadRun,
+        frame: pl.DataFrame,
+        decided: FrameDecisions | None,
+        accepted: tuple[pl.Series, pl.Series, pl.Series] | None,
+        now: dt.datetime,
+    ) -> None:
+        self.run, self.now = run, now
+        source = run.source
+        positions = frame.with_row_index("_p").filter(pl.col("_k") < 0)["_p"]
+        self.count = len(positions)
+        self.by_status: dict[str, int] = {}
+        if decided is None or self.count == 0:
+            self.columns: dict[str, Any] = {}
+            return
+        codes = decided.codes.gather(positions)
+        stamp = connection.ops.adapt_datetimefield_value(now)  # in the driver's form, once
+        assert accepted is not None
+        clean, email_key, phone_key = (s.gather(positions) for s in accepted)
+        file_keys = list(run.columns.fields.values())
+        new = frame[positions]
+        values = (
+            new.select(pl.struct(file_keys).struct.json_encode()).to_series()
+            if file_keys
+            else pl.repeat("{}", self.count, eager=True)
+        )
+        is_accepted = codes == catalogue.ACCEPT_LEAD
+        held = source.review
+        status = codes.replace_strict(_STATUS_OF_CODE, return_dtype=pl.String)
+        if held:
+            status = pl.select(
+                pl.when(is_accepted).then(pl.lit(Status.IN_REVIEW.value)).otherwise(status)
+            ).to_series()
+        cols: dict[str, Any] = {
+            "lead_id": new["_id"].to_list(),
+            "status": status.to_list(),
+            "disposition_code": codes.to_list(),
+            "custom_reason": [_HELD if held else ""] * self.count,
+            "problems": ["[]"] * self.count,
+            "values": values.to_list(),
+            "clean": clean.to_list(),
+            "email_key": email_key.to_list(),
+            "phone_key": phone_key.to_list(),
+            "first_accepted_at": [stamp if a and not held else None for a in is_accepted.to_list()],
+        }
+        for i in (~is_accepted).arg_true().to_list():  # rejected or failed rows: their full decision
+            d = decided.decision(positions[i])
+            cols["status"][i] = d.status.value
+            cols["custom_reason"][i] = d.custom_reason
+            cols["problems"][i] = json.dumps([p.as_dict() for p in d.problems], ensure_ascii=False)
+            cols["clean"][i] = json.dumps(dict(d.clean), cls=DjangoJSONEncoder, ensure_ascii=False)
+            cols["email_key"][i] = d.dedupe_keys.get("email", "")
+            cols["phone_key"][i] = d.dedupe_keys.get("phone", "")
+        for s in cols["status"]:
+            self.by_status[s] = self.by_status.get(s, 0) + 1
+        self.columns = cols
+        self.rows = new[_ROW].to_list()
+
+    def store(self) -> None:
+        if not self.columns:
+            return
+        run, now, n = self.run, self.now, self.count
+        table = connection.ops.quote_name(Lead._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT MAX(id) FROM {table}")  # noqa: S608
+            (before,) = cursor.fetchone()
+        insert_columns(
+            Lead,
+            {
+                **self.columns,
+                "source_id": run.source.pk,
+                "received_via": ReceivedVia.UPLOAD.value,
+                "upload_id": run.upload.pk,
+                "submitted_at": now,
+                "processed_at": now,
+                "updated_at": now,
+            },
+            n,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT lead_id, id FROM {table} WHERE upload_id = %s AND id > %s",  # noqa: S608
+                [run.upload.pk, before or 0],
+            )
+            pks = dict(cursor.fetchall())
+        self.pks = [pks[lead_id] for lead_id in self.columns["lead_id"]]
+        actor = run.actor
+        insert_columns(
+            LeadEvent,
+            {
+                "lead_id": self.pks,
+                "at": now,
+                "kind": LeadEvent.Kind.RECEIVED.value,
+                "user_id": actor.user.pk if actor.user else None,
+                "actor": actor.label,
+                "status_before": "",
+                "code_before": "",
+                "status_after": self.columns["status"],
+                "code_after": self.columns["disposition_code"],
+                "changes": "{}",
+                "note": "",
+            },
+            n,
+        )
+
+    def leads_for_callbacks(self) -> list[Lead]:
+        if not self.columns or not self.run.source.callback_url:
+            return []
+        c = self.columns
+        return [
+            Lead(pk=pk, lead_id=lead_id, status=status, disposition_code=code, custom_reason=reason)
+            for pk, lead_id, status, code, reason in zip(
+                self.pks, c["lead_id"], c["status"], c["disposition_code"], c["custom_reason"], strict=True
+            )
+        ]
+
+    def preview(self, limit: int) -> list[dict[str, Any]]:
+        if not self.columns:
+            return []
+        c = self.columns
+        return [
+            {
+                "row": self.rows[i],
+                "lead_id": c["lead_id"][i],
+                "action": "create",
+                "status": c["status"][i],
+                "disposition_code": c["disposition_code"][i],
+                "custom_reason": c["custom_reason"][i],
+                "changes": {},
+            }
+            for i in range(min(limit, self.count))
+        ]
+
+
+_HELD = "Held for review before it is posted."
+_STATUS_OF_CODE = {d.code: d.status.value for d in catalogue.CATALOGUE}
+
+
+def _preview(row: Row) -> dict[str, Any]:
+    lead = row.lead
+    return {
+        "row": row.number,
+        "lead_id": lead.lead_id if lead is not None else row.lead_id,
+        "action": row.action,
+        "status": lead.status if lead is not None else "",
+        "disposition_code": lead.disposition_code if lead is not None else "",
+        "custom_reason": lead.custom_reason if lead is not None else "",
+        "changes": row.changes,
+    }
+
+
+def _region(lead: Lead, fields: Mapping[str, FieldRule]) -> str | None:
+    country = next((k for k, f in fields.items() if f.type is FieldType.COUNTRY), None)
+    value = lead.values.get(country) if country else None
+    return _alpha2(value) if value else None
+
+
+def _alpha2(country: str) -> str | None:
+    found = geo.resolve_country(country)
+    return found.alpha2 if found is not None else None
+
+
+_DELIMITER_NAMES = {"\t": "tab", ",": ",", ";": ";", "|": "|"}
+_HAS_LEAD_ID = pl.col("_lead_id").is_not_null() & (pl.col("_lead_id").str.strip_chars() != "")
+
+
+class LayeredDedupeIndex:
+    """A dry run's dedupe index: the stored leads, plus the rows the dry run would have accepted so far."""
+
+    def __init__(self, stored: Any, memory: MemoryDedupeIndex) -> None:
+        self.stored, self.memory = stored, memory
+
+    def find(self, keys: Iterable[str]) -> Mapping[str, str]:
+        keys = list(keys)
+        found = dict(self.stored.find(keys)) if self.stored is not None else {}
+        found.update({k: v for k, v in self.memory.find(keys).items() if k not in found})
+        return found
+
+    def add(self, key: str, lead_id: str) -> None:
+        self.memory.add(key, lead_id)
