@@ -15,7 +15,7 @@ from leadgate.leads.models import Lead
 from leadgate.leads.services import process_leads
 from leadgate.sources.definition_file import apply_definition
 from leadgate.sources.models import Source
-from leadgate.web.stats import counts_by_source, leads_per_hour
+from leadgate.web.stats import counts_by_source, leads_per_hour, sparklines
 from tests.conftest import good_lead
 
 SLUG = "data-summit-2026"
@@ -61,7 +61,7 @@ def _counters(response):
 
 def test_the_sources_list_counts_each_sources_leads(sources, viewer):
     response = viewer.get("/sources/")
-    rows = {source.slug: counts for source, counts in response.context["rows"]}
+    rows = {source.slug: counts for source, counts, _ in response.context["rows"]}
     assert rows[SLUG] == {
         "received": 6,
         "processing": 0,
@@ -110,7 +110,7 @@ def test_the_sources_list_page_reads_a_fixed_number_of_queries(sources, viewer):
 )
 def test_the_sources_list_searches_and_filters(sources, viewer, params, expected):
     response = viewer.get("/sources/", params)
-    assert sorted(s.slug for s, _ in response.context["rows"]) == sorted(expected)
+    assert sorted(s.slug for s, _, _ in response.context["rows"]) == sorted(expected)
     if not expected:
         assert b"No source matches" in response.content
 
@@ -220,3 +220,16 @@ def test_the_lead_template_is_the_header_of_the_fields(summit, viewer):
     assert response["Content-Disposition"] == f'attachment; filename="{SLUG}-template.csv"'
     header = b"".join(response.streaming_content).decode("utf-8-sig").strip()
     assert header == "email,first_name,job_level,country,phone,opt_in"
+
+
+def test_the_sources_list_draws_each_sources_last_48_hours(sources, viewer):
+    summit = Source.objects.get(slug=SLUG)
+    process_leads(
+        summit, [good_lead(email="early@acme-corp.com")], submitted_at=timezone.now() - dt.timedelta(hours=3)
+    )
+    lines = sparklines([s.pk for s in sources])
+    assert set(lines) == {summit.pk}  # sources without leads lately have no line
+    assert len(lines[summit.pk]) == 48
+    assert lines[summit.pk][-1] == 100.0 and lines[summit.pk][-4] == pytest.approx(100 / 6)
+    body = viewer.get("/sources/").content.decode()
+    assert body.count('<svg class="sparkline"') == 1

@@ -85,6 +85,27 @@ def leads_per_hour(source: Source, hours: int = 48, now: dt.datetime | None = No
     ]
 
 
+def sparklines(source_ids: Iterable[int], hours: int = 48) -> dict[int, list[float]]:
+    """{source id: [height of each of the last ``hours`` hours, 0–100]} for the sources list, in one query.
+
+    Each source's bars are scaled to its own busiest hour: the sparkline shows the shape of its day.
+    """
+    end = timezone.now().replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+    start = end - dt.timedelta(hours=hours)
+    rows = (
+        Lead.objects.filter(source_id__in=list(source_ids), submitted_at__gte=start, submitted_at__lt=end)
+        .order_by()
+        .annotate(hour=TruncHour("submitted_at", tzinfo=dt.UTC))
+        .values("source_id", "hour")
+        .annotate(n=Count("id"))
+    )
+    counts: dict[int, list[int]] = defaultdict(lambda: [0] * hours)
+    for row in rows:
+        index = int((row["hour"] - start).total_seconds() // 3600)
+        counts[row["source_id"]][index] = row["n"]
+    return {source_id: [100 * n / max(per_hour) for n in per_hour] for source_id, per_hour in counts.items()}
+
+
 def latest_leads(source: Source, fields: list[Field], limit: int = 10) -> list[dict[str, object]]:
     """The newest leads, each with the values of ``fields`` in order (as submitted: attacker-controlled)."""
     leads = Lead.objects.filter(source=source).order_by("-submitted_at", "-id")[:limit]

@@ -63,12 +63,14 @@ def sources(request: HttpRequest) -> HttpResponse:
     else:
         status = ""
     listed = list(found)
-    counts = stats.counts_by_source(source.pk for source in listed)
+    ids = [source.pk for source in listed]
+    counts = stats.counts_by_source(ids)
+    sparklines = stats.sparklines(ids)
     return render(
         request,
         "web/sources.html",
         {
-            "rows": [(source, counts[source.pk]) for source in listed],
+            "rows": [(source, counts[source.pk], sparklines.get(source.pk)) for source in listed],
             "query": query,
             "status": status,
             "statuses": Source.Status.values,
