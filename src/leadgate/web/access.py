@@ -29,7 +29,7 @@ def has_role(user: User, role: Role) -> bool:
     """True when ``user`` is signed in, active and has ``role`` or a higher one."""
     if not user.is_authenticated or not user.is_active:
         return False
-    return RANK.get(Role(user.role), 0) >= RANK[role]
+    return RANK.get(user.role, 0) >= RANK[role]
 
 
 def requires(role: Role) -> Callable[[View], View]:
