@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -160,19 +160,36 @@ def insert_columns(model: type[models.Model], columns: Mapping[str, Sequence[Any
             value = prepare(value)  # type: ignore[misc]
         lists.append(itertools.repeat(value, rows))
     if connection.vendor == "postgresql":
-        _copy(model._meta.db_table, [f.column for f in fields], zip(*lists, strict=False))
+        _copy_columns(model._meta.db_table, [f.column for f in fields], lists, rows)
         return
     with connection.cursor() as cursor:
         cursor.executemany(sql, zip(*lists, strict=False))
 
 
-def _copy(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """PostgreSQL's COPY: many rows in one statement, several times faster than INSERT per row."""
+# COPY's text format: these characters are written escaped; NULL is \N.
+_COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
+
+
+def _copy_columns(table: str, columns: Sequence[str], lists: Sequence[Any], rows: int) -> None:
+    """COPY of ``rows`` rows given column by column, the text made by polars in one go rather than by
+    psycopg row by row (its per-row formatting cost as much as the server's work)."""
+    import polars as pl
+
+    series = []
+    for i, values in enumerate(lists):
+        data = list(itertools.islice(values, rows)) if isinstance(values, itertools.repeat) else values
+        column = pl.Series(f"c{i}", data, strict=False)
+        if column.dtype == pl.String:
+            for raw, escaped in _COPY_ESCAPES:
+                column = column.str.replace_all(raw, escaped, literal=True)
+        series.append(column)
+    text = pl.DataFrame(series).write_csv(
+        separator="\t", quote_style="never", null_value="\\N", include_header=False
+    )
     quote = connection.ops.quote_name
     sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)
+        copy.write(text.encode())
 
 
 def update_columns(
@@ -225,7 +242,7 @@ def _update_by_copy(
             f"CREATE TEMPORARY TABLE {staged} ON COMMIT DROP AS"  # noqa: S608
             f" SELECT {pk}, {listed} FROM {table} WITH NO DATA"
         )
-    _copy(staged, [meta.pk.column, *(f.column for f in fields)], zip(pks, *per_row, strict=False))
+    _copy_columns(staged, [meta.pk.column, *(f.column for f in fields)], [pks, *per_row], len(pks))
     assignments = ", ".join(f"{quote(f.column)} = s.{quote(f.column)}" for f in fields)
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} AS t SET {assignments} FROM {staged} AS s WHERE t.{pk} = s.{pk}")  # noqa: S608
