@@ -147,6 +147,9 @@ def test_the_breakdown_names_each_code_with_its_share(leads, viewer):
     body = response.content.decode()
     assert "Blocked email domain" in body and "16.7 %" in body
     assert '<rect width="66.67" height="10"/>' in body  # the accepted bar: two thirds of the width
+    # Each rejection links to the Resolve tab for its code, where it can be fixed.
+    resolve = f"/sources/{SLUG}/resolve/?code=REJECT_LEAD_INVALID_LIST_VALUE"
+    assert f'href="{resolve}">Invalid list value</a>' in body
 
 
 def test_leads_over_time_counts_per_hour_for_48_hours(summit):
