@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import leads, resolve, uploads, views
 
 app_name = "web"
 
@@ -19,9 +19,12 @@ urlpatterns = [
     path("sources/<slug:slug>/download", views.download_leads, name="download"),
     path("sources/<slug:slug>/template", views.lead_template, name="template"),
 ]
-# One URL per placeholder tab, named after it, so templates and later sessions reverse "web:leads" etc.
+# Each built tab has a module with its own URLs (one module per tab, so that tabs grow independently).
+urlpatterns += leads.urlpatterns + resolve.urlpatterns + uploads.urlpatterns
+BUILT = {"summary", "leads", "resolve", "uploads"}
+# One URL per placeholder tab, named after it, so templates and later sessions reverse "web:fields" etc.
 urlpatterns += [
     path(f"sources/<slug:slug>/{name}/", views.source_tab, {"tab": name}, name=name)
     for name, _ in views.TABS
-    if name != "summary"
+    if name not in BUILT
 ]

@@ -1,0 +1,14 @@
+"""The source's Resolve tab (its URLs are mounted by web/urls.py).
+
+A placeholder until its session builds it.
+"""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("sources/<slug:slug>/resolve/", views.source_tab, {"tab": "resolve"}, name="resolve"),
+]
