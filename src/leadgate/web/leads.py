@@ -1,14 +1,308 @@
-"""The source's Leads tab (its URLs are mounted by web/urls.py).
+"""The source's Leads tab: a filterable table, a lead's detail with its history, edit and reprocess, reject.
 
-A placeholder until its session builds it.
+Every value on these pages came from a lead and is attacker-controlled: templates autoescape, never ``|safe``.
 """
 
 from __future__ import annotations
 
-from django.urls import path
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+from typing import Any
 
-from . import views
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_POST
+
+from leadgate.accounts.models import Role
+from leadgate.leads.models import Lead
+from leadgate.leads.services import Actor, reject_leads, reprocess_leads
+from leadgate.lib.ids import normalize_lead_id
+from leadgate.rules.catalogue import BY_CODE, CATALOGUE, Status
+from leadgate.sources.compile import compiled_source
+from leadgate.sources.models import Source
+
+from .access import requires
+from .views import TABS
+
+PAGE_SIZE = 50
+#: Columns of the table: the source's first fields, as on the Summary.
+VALUE_COLUMNS = 3
+#: ?sort= value → the ordering it means (ties broken by the newest row, so pages never overlap).
+SORTS = {
+    "submitted": ("submitted_at", "id"),
+    "-submitted": ("-submitted_at", "-id"),
+    "updated": ("updated_at", "id"),
+    "-updated": ("-updated_at", "-id"),
+    "status": ("status", "-submitted_at", "-id"),
+    "-status": ("-status", "-submitted_at", "-id"),
+    "code": ("disposition_code", "-submitted_at", "-id"),
+    "-code": ("-disposition_code", "-submitted_at", "-id"),
+}
+DEFAULT_SORT = "-submitted"
+STATUS_VALUES = frozenset(s.value for s in Status)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The table's filters as the form sent them, each checked; a bad one is dropped, never an error page."""
+
+    status: str = ""
+    code: str = ""
+    q: str = ""
+    since: dt.date | None = None
+    until: dt.date | None = None
+    sort: str = DEFAULT_SORT
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Filters:
+        status = request.GET.get("status", "")
+        code = request.GET.get("code", "").strip().upper()
+        sort = request.GET.get("sort", DEFAULT_SORT)
+        return cls(
+            status=status if status in STATUS_VALUES else "",
+            code=code if code in BY_CODE else "",
+            q=request.GET.get("q", "").strip()[:200],
+            since=_date(request.GET.get("since", "")),
+            until=_date(request.GET.get("until", "")),
+            sort=sort if sort in SORTS else DEFAULT_SORT,
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.status or self.code or self.q or self.since or self.until)
+
+    def apply(self, leads: Any, timezone: str) -> Any:
+        if self.status:
+            leads = leads.filter(status=self.status)
+        if self.code:
+            leads = leads.filter(disposition_code=self.code)
+        if self.q:
+            lead_id = normalize_lead_id(self.q)
+            if lead_id:
+                leads = leads.filter(lead_id=lead_id)
+            else:
+                leads = leads.filter(Q(email_key=self.q.lower()) | Q(values__icontains=self.q))
+        # Dates as people mean them: whole days in the source's time zone, both ends included.
+        zone = _zone(timezone)
+        if self.since:
+            leads = leads.filter(submitted_at__gte=dt.datetime.combine(self.since, dt.time(), zone))
+        if self.until:
+            end = dt.datetime.combine(self.until + dt.timedelta(days=1), dt.time(), zone)
+            leads = leads.filter(submitted_at__lt=end)
+        return leads.order_by(*SORTS[self.sort])
+
+    def query(self, **changes: Any) -> str:
+        """This page's query string with some parameters changed (for sort links and pages)."""
+        params = {
+            "status": self.status,
+            "code": self.code,
+            "q": self.q,
+            "since": self.since.isoformat() if self.since else "",
+            "until": self.until.isoformat() if self.until else "",
+            "sort": self.sort if self.sort != DEFAULT_SORT else "",
+        }
+        params.update(changes)
+        return urlencode({k: v for k, v in params.items() if v})
+
+
+def _date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text.strip()) if text.strip() else None
+    except ValueError:
+        return None
+
+
+def _zone(name: str) -> dt.tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def _source(slug: str) -> Source:
+    return get_object_or_404(Source, slug=slug)
+
+
+def _lead(source: Source, lead_id: str) -> Lead:
+    return get_object_or_404(
+        Lead.objects.select_related("upload"), source=source, lead_id=normalize_lead_id(lead_id) or lead_id
+    )
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor(f"web {request.user.get_username()}", request.user)  # type: ignore[arg-type]
+
+
+def _sort_links(filters: Filters) -> dict[str, dict[str, str]]:
+    """Per sortable column: the link that sorts by it (descending first, then flips) and its aria-sort."""
+    links = {}
+    for column in ("submitted", "updated", "status", "code"):
+        descending, ascending = f"-{column}", column
+        if filters.sort == descending:
+            links[column] = {"query": filters.query(sort=ascending, page=""), "aria": "descending"}
+        elif filters.sort == ascending:
+            links[column] = {"query": filters.query(sort=descending, page=""), "aria": "ascending"}
+        else:
+            links[column] = {"query": filters.query(sort=descending, page=""), "aria": ""}
+    return links
+
+
+@require_GET
+@requires(Role.VIEWER)
+def leads_table(request: HttpRequest, slug: str) -> HttpResponse:
+    """Source → Leads: filter by status, code, text and submitted dates; sort; 50 a page (plain GET)."""
+    source = _source(slug)
+    filters = Filters.from_request(request)
+    fields = list(source.fields.order_by("position", "id")[:VALUE_COLUMNS])
+    leads = filters.apply(Lead.objects.filter(source=source), source.timezone)
+    page = Paginator(leads, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [{"lead": lead, "values": [lead.values.get(f.key) or "" for f in fields]} for lead in page]
+    return render(
+        request,
+        "web/leads/table.html",
+        {
+            "source": source,
+            "tabs": TABS,
+            "tab": "leads",
+            "filters": filters,
+            "fields": fields,
+            "rows": rows,
+            "page": page,
+            "previous_query": filters.query(page=page.previous_page_number()) if page.has_previous() else "",
+            "next_query": filters.query(page=page.next_page_number()) if page.has_next() else "",
+            "sorts": _sort_links(filters),
+            "current_query": filters.query(page=page.number if page.number > 1 else ""),
+            "statuses": [(s.value, s.value.replace("_", " ").capitalize()) for s in Status],
+            "codes": [(d.code, d.title) for d in CATALOGUE],
+        },
+    )
+
+
+@dataclass(frozen=True)
+class ValueRow:
+    key: str
+    label: str
+    submitted: Any
+    clean: Any
+    problems: list[dict[str, Any]]
+
+
+def _value_rows(lead: Lead, labels: dict[str, str]) -> list[ValueRow]:
+    """One row per field of the source, then any other key the lead holds (a field removed since)."""
+    keys = list(labels) + [key for key in lead.values if key not in labels]
+    return [
+        ValueRow(
+            key=key,
+            label=labels.get(key, key),
+            submitted=lead.values.get(key),
+            clean=lead.clean.get(key),
+            problems=[p for p in lead.problems if p.get("field") == key],
+        )
+        for key in keys
+    ]
+
+
+def _history(lead: Lead, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """The lead's events, newest first, each change as (label, before, after)."""
+    events = lead.events.select_related("user").order_by("-at", "-id")
+    return [
+        {
+            "event": event,
+            "changes": [
+                (labels.get(key, key), *[*pair, None, None][:2])
+                for key, pair in (event.changes or {}).items()
+            ],
+        }
+        for event in events
+    ]
+
+
+@require_GET
+@requires(Role.VIEWER)
+def lead_detail(request: HttpRequest, slug: str, lead_id: str) -> HttpResponse:
+    """One lead: values as submitted vs. clean, problems, history, upload; actions for managers."""
+    source = _source(slug)
+    lead = _lead(source, lead_id)
+    labels = {field.key: field.label for field in compiled_source(source).rules.fields}
+    code = BY_CODE.get(lead.disposition_code)
+    return render(
+        request,
+        "web/leads/detail.html",
+        {
+            "source": source,
+            "tabs": TABS,
+            "tab": "leads",
+            "lead": lead,
+            "code_title": code.title if code else "",
+            "value_rows": _value_rows(lead, labels),
+            "problems": [{**p, "label": labels.get(p.get("field") or "", "")} for p in lead.problems],
+            "history": _history(lead, labels),
+            "back": request.GET.get("back", ""),
+        },
+    )
+
+
+def _to_detail(source: Source, lead: Lead) -> HttpResponse:
+    return redirect(reverse("web:lead", args=[source.slug, lead.lead_id]))
+
+
+@require_POST
+@requires(Role.MANAGER)
+def edit_lead(request: HttpRequest, slug: str, lead_id: str) -> HttpResponse:
+    """Edit some values and decide the lead again; only the values that changed are recorded."""
+    source = _source(slug)
+    lead = _lead(source, lead_id)
+    labels = {field.key: field.label for field in compiled_source(source).rules.fields}
+    edits = {}
+    for key in labels:
+        name = f"value:{key}"
+        if name in request.POST:
+            value = request.POST[name]
+            if value != (lead.values.get(key) or ""):
+                edits[key] = value
+    if not edits:
+        messages.info(request, "Nothing changed: the values are as they were.")
+        return _to_detail(source, lead)
+    before = lead.status
+    reprocess_leads(source, [lead.lead_id], actor=_actor(request), edits={lead.lead_id: edits})
+    lead.refresh_from_db()
+    changed = ", ".join(labels.get(key, key) for key in edits)
+    messages.success(
+        request,
+        f"Changed {changed} and checked the lead again: {_status(before)} → {_status(lead.status)}"
+        + (f" ({lead.disposition_code})." if lead.disposition_code else "."),
+    )
+    return _to_detail(source, lead)
+
+
+@require_POST
+@requires(Role.MANAGER)
+def reject_lead(request: HttpRequest, slug: str, lead_id: str) -> HttpResponse:
+    """Reject the lead by hand (REJECT_LEAD_MANUAL); the reason, required, becomes its custom reason."""
+    source = _source(slug)
+    lead = _lead(source, lead_id)
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        messages.error(request, "Say why the lead is rejected: the reason becomes its custom reason.")
+        return redirect(reverse("web:lead", args=[source.slug, lead.lead_id]) + "#reject")
+    reject_leads(source, [lead.lead_id], reason[:2000], actor=_actor(request))
+    messages.success(request, "Rejected by hand. Editing its values later checks it again.")
+    return _to_detail(source, lead)
+
+
+def _status(value: str) -> str:
+    return value.replace("_", " ").capitalize()
+
 
 urlpatterns = [
-    path("sources/<slug:slug>/leads/", views.source_tab, {"tab": "leads"}, name="leads"),
+    path("sources/<slug:slug>/leads/", leads_table, name="leads"),
+    path("sources/<slug:slug>/leads/<str:lead_id>/", lead_detail, name="lead"),
+    path("sources/<slug:slug>/leads/<str:lead_id>/edit", edit_lead, name="lead_edit"),
+    path("sources/<slug:slug>/leads/<str:lead_id>/reject", reject_lead, name="lead_reject"),
 ]
