@@ -53,7 +53,7 @@ def test_the_table_lists_the_sources_leads_newest_first(leads, viewer):
     assert len(_listed(response)) == 5
     body = response.content.decode()
     assert "Email" in body and "First Name" in body and "Job Level" in body  # the first three fields
-    assert "bo@acme-corp.com" in body and "REJECT_LEAD_INVALID_LIST_VALUE" in body
+    assert "b•••@acme-corp.com" in body and "REJECT_LEAD_INVALID_LIST_VALUE" in body  # email is PII
 
 
 def test_the_table_filters_by_status_code_and_text(leads, viewer):
@@ -121,7 +121,7 @@ def test_the_detail_shows_values_problems_and_history(leads, viewer):
     assert escape(problem["suggestion"]) in body
     rows = {row.key: row for row in response.context["value_rows"]}
     assert rows["job_level"].submitted == "Chef" and rows["job_level"].problems
-    assert rows["email"].clean == "bo@acme-corp.com"
+    assert rows["email"].clean == "b•••@acme-corp.com"  # masked for a viewer
     assert [item["event"].kind for item in response.context["history"]] == ["received"]
     # A viewer sees no action forms.
     assert "Save and reprocess" not in body and "Reject lead" not in body
@@ -198,3 +198,16 @@ def test_lead_values_are_escaped(summit, manager):
         assert "<script>alert" not in body and "<img src=x" not in body
         assert "&lt;script&gt;alert(1)" in body
         assert "style=" not in body
+
+
+def test_personal_values_are_masked_for_viewers_only(leads, viewer, manager):
+    leads["free_mail"].source.fields.filter(key="first_name").update(pii=True)  # email is PII already
+    lead = leads["free_mail"]  # its custom reason quotes the email: "ann@gmail.com" has a blocked domain
+    for page in (viewer.get(TABLE), viewer.get(_detail(lead))):
+        body = page.content.decode()
+        assert "ann@gmail.com" not in body and "bo@acme-corp.com" not in body
+        assert "a•••@gmail.com" in body and "A•••" in body
+    rows = {row.key: row for row in viewer.get(_detail(lead)).context["value_rows"]}
+    assert rows["job_level"].submitted == "VP"  # not personal: shown as it is
+    for page in (manager.get(TABLE), manager.get(_detail(lead))):
+        assert "ann@gmail.com" in page.content.decode()

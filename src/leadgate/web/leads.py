@@ -27,7 +27,7 @@ from leadgate.rules.catalogue import BY_CODE, CATALOGUE, Status
 from leadgate.sources.compile import compiled_source
 from leadgate.sources.models import Source
 
-from .access import requires
+from .access import has_role, requires
 from .views import TABS
 
 PAGE_SIZE = 50
@@ -139,6 +139,41 @@ def _actor(request: HttpRequest) -> Actor:
     return Actor(f"web {request.user.get_username()}", request.user)  # type: ignore[arg-type]
 
 
+def mask(value: Any) -> str:
+    """A personal value as a viewer sees it: "ann@acme-corp.com" → "a•••@acme-corp.com", "Ann" → "A•••"."""
+    text = str(value)
+    local, at, domain = text.partition("@")
+    return f"{local[:1]}•••@{domain}" if at else f"{text[:1]}•••"
+
+
+class Masker:
+    """Hides a lead's PII values (fields marked ``pii``) from viewers, also where reasons and messages quote
+    them. Managers and admins see everything: they are the ones who fix values."""
+
+    def __init__(self, lead: Lead, pii_keys: set[str], active: bool) -> None:
+        self.keys = pii_keys if active else set()
+        values = (str(v) for key in self.keys for v in (lead.values.get(key), lead.clean.get(key)) if v)
+        found = {v for v in values if len(v) >= 3}  # shorter ones would mask half of every sentence
+        self.secrets = sorted(found, key=len, reverse=True)  # the longest first: "ann@x.com" before "ann"
+
+    def value(self, key: str, value: Any) -> Any:
+        return mask(value) if key in self.keys and value not in (None, "") else value
+
+    def text(self, text: str | None) -> str:
+        text = text or ""
+        for secret in self.secrets:
+            text = text.replace(secret, mask(secret))
+        return text
+
+
+def _pii_keys(source: Source) -> set[str]:
+    return set(source.fields.filter(pii=True).values_list("key", flat=True))
+
+
+def _masks(request: HttpRequest) -> bool:
+    return not has_role(request.user, Role.MANAGER)  # type: ignore[arg-type]
+
+
 def _sort_links(filters: Filters) -> dict[str, dict[str, str]]:
     """Per sortable column: the link that sorts by it (descending first, then flips) and its aria-sort."""
     links = {}
@@ -162,7 +197,12 @@ def leads_table(request: HttpRequest, slug: str) -> HttpResponse:
     fields = list(source.fields.order_by("position", "id")[:VALUE_COLUMNS])
     leads = filters.apply(Lead.objects.filter(source=source), source.timezone)
     page = Paginator(leads, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [{"lead": lead, "values": [lead.values.get(f.key) or "" for f in fields]} for lead in page]
+    pii, masks = _pii_keys(source), _masks(request)
+    rows = []
+    for lead in page:
+        masker = Masker(lead, pii, masks)
+        values = [masker.value(f.key, lead.values.get(f.key) or "") for f in fields]
+        rows.append({"lead": lead, "values": values, "reason": masker.text(lead.custom_reason)})
     return render(
         request,
         "web/leads/table.html",
@@ -193,29 +233,41 @@ class ValueRow:
     problems: list[dict[str, Any]]
 
 
-def _value_rows(lead: Lead, labels: dict[str, str]) -> list[ValueRow]:
+def _problem(problem: dict[str, Any], labels: dict[str, str], masker: Masker) -> dict[str, Any]:
+    key = problem.get("field") or ""
+    return {
+        **problem,
+        "label": labels.get(key, ""),
+        "value": masker.value(key, problem.get("value")),
+        "message": masker.text(problem.get("message")),
+        "suggestion": masker.text(problem.get("suggestion")),
+    }
+
+
+def _value_rows(lead: Lead, labels: dict[str, str], masker: Masker) -> list[ValueRow]:
     """One row per field of the source, then any other key the lead holds (a field removed since)."""
     keys = list(labels) + [key for key in lead.values if key not in labels]
     return [
         ValueRow(
             key=key,
             label=labels.get(key, key),
-            submitted=lead.values.get(key),
-            clean=lead.clean.get(key),
-            problems=[p for p in lead.problems if p.get("field") == key],
+            submitted=masker.value(key, lead.values.get(key)),
+            clean=masker.value(key, lead.clean.get(key)),
+            problems=[_problem(p, labels, masker) for p in lead.problems if p.get("field") == key],
         )
         for key in keys
     ]
 
 
-def _history(lead: Lead, labels: dict[str, str]) -> list[dict[str, Any]]:
+def _history(lead: Lead, labels: dict[str, str], masker: Masker) -> list[dict[str, Any]]:
     """The lead's events, newest first, each change as (label, before, after)."""
     events = lead.events.select_related("user").order_by("-at", "-id")
     return [
         {
             "event": event,
+            "note": masker.text(event.note),
             "changes": [
-                (labels.get(key, key), *[*pair, None, None][:2])
+                (labels.get(key, key), *[masker.value(key, v) for v in [*pair, None, None][:2]])
                 for key, pair in (event.changes or {}).items()
             ],
         }
@@ -231,6 +283,7 @@ def lead_detail(request: HttpRequest, slug: str, lead_id: str) -> HttpResponse:
     lead = _lead(source, lead_id)
     labels = {field.key: field.label for field in compiled_source(source).rules.fields}
     code = BY_CODE.get(lead.disposition_code)
+    masker = Masker(lead, _pii_keys(source), _masks(request))
     return render(
         request,
         "web/leads/detail.html",
@@ -240,9 +293,11 @@ def lead_detail(request: HttpRequest, slug: str, lead_id: str) -> HttpResponse:
             "tab": "leads",
             "lead": lead,
             "code_title": code.title if code else "",
-            "value_rows": _value_rows(lead, labels),
-            "problems": [{**p, "label": labels.get(p.get("field") or "", "")} for p in lead.problems],
-            "history": _history(lead, labels),
+            "custom_reason": masker.text(lead.custom_reason),
+            "masked": bool(masker.keys),
+            "value_rows": _value_rows(lead, labels, masker),
+            "problems": [_problem(p, labels, masker) for p in lead.problems],
+            "history": _history(lead, labels, masker),
             "back": request.GET.get("back", ""),
         },
     )
