@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from leadgate.leads.models import Lead, LeadEvent
-from leadgate.leads.services import process_leads
+from leadgate.leads.services import process_leads, reject_leads
 from leadgate.sources.models import ListMapper, Picklist
+from leadgate.web import resolve as resolve_views
 from tests.conftest import good_lead
 
 SLUG = "data-summit-2026"
@@ -148,3 +149,21 @@ def test_lead_values_are_escaped(manager, summit):
     page = manager.get(URL).content.decode()
     assert "<script>alert" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_reviewers_rejection_has_no_reprocess_button(manager, summit):
+    lead = process_leads(summit, [good_lead()])[0]
+    reject_leads(summit, [lead.lead_id], "Competitor")
+    response = manager.get(URL)
+    [row] = response.context["rows"]
+    assert (row.group.code, row.reprocessable) == ("REJECT_LEAD_MANUAL", False)
+    assert "Reprocess" not in response.content.decode()
+
+
+def test_past_the_largest_groups_the_rest_are_counted(manager, summit, monkeypatch):
+    monkeypatch.setattr(resolve_views, "SHOWN", 2)
+    process_leads(summit, [good_lead(email=f"u{i}@acme-corp.com", job_level=f"Level {i}") for i in range(5)])
+    response = manager.get(URL)
+    assert len(response.context["rows"]) == 2
+    assert (response.context["more_groups"], response.context["more_leads"]) == (3, 3)
+    assert "3 smaller groups with 3 leads are not shown" in response.content.decode()

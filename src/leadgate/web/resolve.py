@@ -20,7 +20,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from leadgate.accounts.models import Role
-from leadgate.leads.resolve import Group, group_lead_ids, rejection_groups
+from leadgate.leads.resolve import Group, group_lead_ids, group_leads, rejection_groups
 from leadgate.leads.services import Actor, reprocess_leads
 from leadgate.rules.catalogue import BY_CODE, DISALLOWED_LIST_VALUE, INVALID_LIST_VALUE
 from leadgate.rules.definitions import FieldRule, FieldType
@@ -34,6 +34,8 @@ from .access import requires
 
 LIST_CODES = (INVALID_LIST_VALUE, DISALLOWED_LIST_VALUE)
 SUGGESTIONS = 5
+#: Groups shown at most: past these the groups are small, and a page of forms for each would not help.
+SHOWN = 50
 #: Session key: per source, the groups a manager chose to keep rejected (hidden until shown again).
 KEPT = "resolve-kept"
 #: Session key: the sentence answering the last action, shown once.
@@ -48,6 +50,7 @@ class Row:
     title: str
     field_label: str
     kept: bool = False
+    reprocessable: bool = True  # False for a reviewer's or a destination's rejection: rules do not undo it
     picklist: Picklist | None = None
     picklist_values: list[str] = field(default_factory=list)
     allowed_values: list[str] | None = None
@@ -69,35 +72,48 @@ def _kept(request: HttpRequest, source: Source) -> set[str]:
     return set(request.session.get(KEPT, {}).get(source.slug, []))
 
 
-def _rows(request: HttpRequest, source: Source, code: str, show_kept: bool) -> tuple[list[Row], int]:
+@dataclass
+class Rows:
+    rows: list[Row]
+    hidden: int  # leads in groups kept rejected, not shown
+    more_groups: int  # groups past SHOWN
+    more_leads: int
+
+
+def _rows(request: HttpRequest, source: Source, code: str, show_kept: bool) -> Rows:
     rules = {rule.key: rule for rule in compiled_source(source).rules.fields}
     fields = {f.key: f for f in source.fields.select_related("picklist")}
     kept = _kept(request, source)
-    rows, hidden = [], 0
-    for group in rejection_groups(source, code=code or None):
-        is_kept = group.key in kept
-        if is_kept and not show_kept:
-            hidden += group.count
-            continue
+    every = rejection_groups(source, code=code or None)
+    groups = [g for g in every if show_kept or g.key not in kept]
+    rows = []
+    for group in groups[:SHOWN]:
         disposition = BY_CODE.get(group.code)
         rule = rules.get(group.field)
         row = Row(
             group,
             title=disposition.title if disposition else group.code,
             field_label=rule.label if rule else group.field,
-            kept=is_kept,
+            kept=group.key in kept,
+            reprocessable=disposition is not None and disposition.engine,
         )
         if group.code in LIST_CODES and rule is not None and rule.picklist is not None:
             _with_picklist(row, rule, fields[group.field].picklist, problem_suggestion(source, group))
         rows.append(row)
-    return rows, hidden
+    rest = groups[SHOWN:]
+    return Rows(
+        rows,
+        hidden=sum(g.count for g in every) - sum(g.count for g in groups),
+        more_groups=len(rest),
+        more_leads=sum(g.count for g in rest),
+    )
 
 
 def problem_suggestion(source: Source, group: Group) -> str | None:
-    """The engine's suggestion, as stored on the group's first lead."""
-    ids = group_lead_ids(source, group.code, group.field, group.value)[:1]
-    lead = source.leads.filter(lead_id__in=ids).only("problems").first()
-    return (lead.problems[0].get("suggestion") or None) if lead and lead.problems else None
+    """The engine's suggestion, as stored on one of the group's leads."""
+    found = group_leads(source, group.code, group.field, group.value).values_list("problems", flat=True)[:1]
+    problems = next(iter(found), None)
+    return (problems[0].get("suggestion") or None) if problems else None
 
 
 def _with_picklist(row: Row, rule: FieldRule, picklist: Picklist | None, suggestion: str | None) -> None:
@@ -124,13 +140,15 @@ def _context(request: HttpRequest, source: Source) -> dict[str, Any]:
     code = request.GET.get("code", "") or request.POST.get("code_filter", "")
     code = code if code in BY_CODE else ""
     show_kept = request.GET.get("kept") == "1" or request.POST.get("show_kept") == "1"
-    rows, hidden = _rows(request, source, code, show_kept)
+    found = _rows(request, source, code, show_kept)
     return {
         "source": source,
         "tabs": views.TABS,
         "tab": "resolve",
-        "rows": rows,
-        "hidden": hidden,
+        "rows": found.rows,
+        "hidden": found.hidden,
+        "more_groups": found.more_groups,
+        "more_leads": found.more_leads,
         "code": code,
         "show_kept": show_kept,
         "codes": [(d.code, d.title) for d in BY_CODE.values() if d.status != "accepted"],
