@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.utils.html import escape
 
+from leadgate.files.models import Upload
 from leadgate.leads.models import Lead, LeadEvent
 from leadgate.leads.services import process_leads
 from leadgate.rules.catalogue import MANUAL
@@ -211,3 +212,10 @@ def test_personal_values_are_masked_for_viewers_only(leads, viewer, manager):
     assert rows["job_level"].submitted == "VP"  # not personal: shown as it is
     for page in (manager.get(TABLE), manager.get(_detail(lead))):
         assert "ann@gmail.com" in page.content.decode()
+
+
+def test_the_detail_links_the_upload_the_lead_came_from(leads, viewer):
+    upload = Upload.objects.create(source=leads["chef"].source, name="booth-scans.xlsx", file="x.xlsx")
+    Lead.objects.filter(pk=leads["chef"].pk).update(upload=upload)
+    body = viewer.get(_detail(leads["chef"])).content.decode()
+    assert f'href="/sources/{SLUG}/uploads/{upload.upload_id}/">booth-scans.xlsx</a>' in body
