@@ -167,3 +167,13 @@ def test_past_the_largest_groups_the_rest_are_counted(manager, summit, monkeypat
     assert len(response.context["rows"]) == 2
     assert (response.context["more_groups"], response.context["more_leads"]) == (3, 3)
     assert "3 smaller groups with 3 leads are not shown" in response.content.decode()
+
+
+def test_viewers_see_personal_values_masked(viewer, manager, summit):
+    summit.fields.filter(key="email").update(pii=True)
+    process_leads(summit, [good_lead(email="ann.lee@@acme-corp.com"), good_lead(email="bo@gmail.com")])
+    page = viewer.get(URL).content.decode()
+    assert "ann.lee@@acme-corp.com" not in page
+    assert "“a•••@@acme-corp.com”" in page
+    assert "“gmail.com”" in page  # a blocked domain is not personal
+    assert "“ann.lee@@acme-corp.com”" in manager.get(URL).content.decode()

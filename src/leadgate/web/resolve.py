@@ -20,7 +20,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from leadgate.accounts.models import Role
-from leadgate.leads.resolve import Group, group_lead_ids, group_leads, rejection_groups
+from leadgate.leads.resolve import DOMAIN_CODES, Group, group_lead_ids, group_leads, rejection_groups
 from leadgate.leads.services import Actor, reprocess_leads
 from leadgate.rules.catalogue import BY_CODE, DISALLOWED_LIST_VALUE, INVALID_LIST_VALUE
 from leadgate.rules.definitions import FieldRule, FieldType
@@ -30,7 +30,8 @@ from leadgate.sources.compile import compiled_source
 from leadgate.sources.models import ListMapper, Picklist, Source
 
 from . import views
-from .access import requires
+from .access import has_role, requires
+from .leads import mask
 
 LIST_CODES = (INVALID_LIST_VALUE, DISALLOWED_LIST_VALUE)
 SUGGESTIONS = 5
@@ -49,6 +50,8 @@ class Row:
     group: Group
     title: str
     field_label: str
+    value: str = ""  # the group's value as this user may see it
+    masked: bool = False
     kept: bool = False
     reprocessable: bool = True  # False for a reviewer's or a destination's rejection: rules do not undo it
     picklist: Picklist | None = None
@@ -84,6 +87,9 @@ def _rows(request: HttpRequest, source: Source, code: str, show_kept: bool) -> R
     rules = {rule.key: rule for rule in compiled_source(source).rules.fields}
     fields = {f.key: f for f in source.fields.select_related("picklist")}
     kept = _kept(request, source)
+    # Viewers see personal values masked, as on the Leads tab; a blocked domain is not personal.
+    viewer = not has_role(request.user, Role.MANAGER)  # type: ignore[arg-type]
+    masked_keys = {key for key, f in fields.items() if f.pii} if viewer else set()
     every = rejection_groups(source, code=code or None)
     groups = [g for g in every if show_kept or g.key not in kept]
     rows = []
@@ -95,8 +101,10 @@ def _rows(request: HttpRequest, source: Source, code: str, show_kept: bool) -> R
             title=disposition.title if disposition else group.code,
             field_label=rule.label if rule else group.field,
             kept=group.key in kept,
+            masked=group.field in masked_keys and group.code not in DOMAIN_CODES and bool(group.value),
             reprocessable=disposition is not None and disposition.engine,
         )
+        row.value = mask(group.value) if row.masked else group.value
         if group.code in LIST_CODES and rule is not None and rule.picklist is not None:
             _with_picklist(row, rule, fields[group.field].picklist, problem_suggestion(source, group))
         rows.append(row)
