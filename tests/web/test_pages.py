@@ -177,6 +177,14 @@ def test_the_summary_lists_the_latest_leads_escaped(summit, viewer):
     assert "&lt;b&gt;Chef&lt;/b&gt;" in body  # in the values and in the custom reason
 
 
+def test_the_latest_leads_mask_personal_values_for_viewers_and_link_to_each_lead(summit, viewer, manager):
+    lead = process_leads(summit, [good_lead(email="ann.lee@gmail.com")])[0]  # free mail: the reason quotes it
+    seen = viewer.get(f"/sources/{SLUG}/").content.decode()
+    assert "ann.lee@gmail.com" not in seen and "a•••@gmail.com" in seen
+    assert f'href="/sources/{SLUG}/leads/{lead.lead_id}/"' in seen
+    assert "ann.lee@gmail.com" in manager.get(f"/sources/{SLUG}/").content.decode()
+
+
 def test_download_leads_streams_the_chosen_leads(leads, viewer):
     response = viewer.get(f"/sources/{SLUG}/download", {"status": "rejected", "format": "xlsx"})
     assert response.status_code == 200

@@ -106,9 +106,17 @@ def sparklines(source_ids: Iterable[int], hours: int = 48) -> dict[int, list[flo
     return {source_id: [100 * n / max(per_hour) for n in per_hour] for source_id, per_hour in counts.items()}
 
 
-def latest_leads(source: Source, fields: list[Field], limit: int = 10) -> list[dict[str, object]]:
-    """The newest leads, each with the values of ``fields`` in order (as submitted: attacker-controlled)."""
-    leads = Lead.objects.filter(source=source).order_by("-submitted_at", "-id")[:limit]
-    return [
-        {"lead": lead, "values": [lead.values.get(field.key) or "" for field in fields]} for lead in leads
-    ]
+def latest_leads(
+    source: Source, fields: list[Field], *, masked: bool, limit: int = 10
+) -> list[dict[str, object]]:
+    """The newest leads, each with the values of ``fields`` in order (as submitted: attacker-controlled) and
+    its reason; with ``masked``, personal values are hidden as the Leads tab hides them from viewers."""
+    from .leads import Masker  # the Leads tab's rule, in one place (imported here: leads imports stats)
+
+    pii = set(source.fields.filter(pii=True).values_list("key", flat=True))
+    rows = []
+    for lead in Lead.objects.filter(source=source).order_by("-submitted_at", "-id")[:limit]:
+        masker = Masker(lead, pii, masked)
+        values = [masker.value(field.key, lead.values.get(field.key) or "") for field in fields]
+        rows.append({"lead": lead, "values": values, "reason": masker.text(lead.custom_reason)})
+    return rows

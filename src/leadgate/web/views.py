@@ -26,7 +26,7 @@ from leadgate.rules.catalogue import CATALOGUE, Status
 from leadgate.sources.models import Source
 
 from . import stats
-from .access import requires
+from .access import has_role, requires
 
 #: A source's tabs: (url name, label). Summary is built; the others are placeholders until their session.
 TABS = (
@@ -108,7 +108,11 @@ def source_summary(request: HttpRequest, slug: str) -> HttpResponse:
             "hours": hours,
             "busiest_hour": max(hour.count for hour in hours),
             "latest_fields": fields,
-            "latest": stats.latest_leads(source, fields),
+            "latest": stats.latest_leads(
+                source,
+                fields,
+                masked=not has_role(request.user, Role.MANAGER),  # type: ignore[arg-type]
+            ),
             "download_statuses": DOWNLOAD_STATUSES,
             "codes": [(d.code, d.title) for d in CATALOGUE],
             "formats": FORMAT_LABELS,
