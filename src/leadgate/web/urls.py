@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import leads, resolve, uploads, views
+from . import leads, resolve, review, uploads, views
 
 app_name = "web"
 
@@ -20,7 +20,7 @@ urlpatterns = [
     path("sources/<slug:slug>/template", views.lead_template, name="template"),
 ]
 # Each built tab has a module with its own URLs (one module per tab, so that tabs grow independently).
-urlpatterns += leads.urlpatterns + resolve.urlpatterns + uploads.urlpatterns
+urlpatterns += leads.urlpatterns + resolve.urlpatterns + uploads.urlpatterns + review.urlpatterns
 BUILT = {"summary", "leads", "resolve", "uploads"}
 # One URL per placeholder tab, named after it, so templates and later sessions reverse "web:fields" etc.
 urlpatterns += [
