@@ -55,3 +55,17 @@ def test_values_survive_the_round_trip(summit):
 def test_nothing_to_insert():
     insert(LeadEvent, [])
     insert_leads([])
+
+
+def test_update_leads_writes_the_values_the_caller_set_auto_now_included(summit):
+    from leadgate.leads.services import process_leads
+    from leadgate.leads.store import update_leads
+    from tests.conftest import good_lead
+
+    leads = process_leads(summit, [good_lead(), good_lead(email="bo@acme-corp.com")])
+    then = timezone.now() - dt.timedelta(days=3)
+    for lead in leads:
+        lead.custom_reason, lead.updated_at = "checked by hand", then
+    update_leads(leads, ["custom_reason", "updated_at"])
+    for stored in Lead.objects.filter(pk__in=[lead.pk for lead in leads]):
+        assert (stored.custom_reason, stored.updated_at) == ("checked by hand", then)

@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from leadgate.leads.models import Lead, LeadEvent, ReceivedVia
-from leadgate.leads.services import Actor, batch_engine, lock_source
+from leadgate.leads.services import HELD_REASON, Actor, batch_engine, lock_source
 from leadgate.leads.store import insert_columns, update_columns
 from leadgate.lib.ids import new_lead_ids, normalize_lead_id
 from leadgate.rules import catalogue, geo
@@ -80,6 +80,8 @@ def _sqlite_for_bulk() -> Iterator[Callable[[], None]]:
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size")
         (cache_size,) = cursor.fetchone()
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        (autocheckpoint,) = cursor.fetchone()
         cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.execute(f"PRAGMA cache_size={min(int(cache_size), -_BULK_CACHE_KIB)}")
     worker = threading.Thread(target=copy_log, name="wal-checkpoint", daemon=True)
@@ -91,7 +93,7 @@ def _sqlite_for_bulk() -> Iterator[Callable[[], None]]:
         wanted.set()
         worker.join()
         with connection.cursor() as cursor:
-            cursor.execute("PRAGMA wal_autocheckpoint=1000")  # SQLite's default, for the next user
+            cursor.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
             cursor.execute(f"PRAGMA cache_size={int(cache_size)}")
 
 
@@ -130,7 +132,7 @@ class UploadRun:
         self.already_created = 0
         self.skipped_with_edits = 0
         self.already_created_by = ""
-        self.grown = self.counted_at_analyze = self.size_at_analyze = 0
+        self.analyzed_at = 0  # leads this upload had created when the statistics were last refreshed
         self.lead_ids: dict[int, str | None] = {}  # row → its LeadID, normalised (None: not one)
 
     # The file as a table of values by field key.
@@ -223,15 +225,13 @@ class UploadRun:
         walks all of them instead (PostgreSQL, before autovacuum catches up). Asked at doubling sizes, so a
         million rows cost a handful of ANALYZEs.
         """
-        self.grown += self.upload.created - self.counted_at_analyze
-        self.counted_at_analyze = self.upload.created
-        if self.grown < max(50_000, self.size_at_analyze):
+        created = self.upload.created
+        if created - self.analyzed_at < max(50_000, self.analyzed_at):
             return
         table = connection.ops.quote_name(Lead._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {table}" if connection.vendor == "postgresql" else "PRAGMA optimize")
-        self.size_at_analyze += self.grown
-        self.grown = 0
+        self.analyzed_at = created
 
     def _lead_id_errors(self) -> dict[int, tuple[str, str, str]]:
         """Row → (LeadID, code, message) for LeadIDs that are malformed or repeated in the file."""
@@ -473,7 +473,7 @@ class UploadRun:
             code = codes[position]
             if code == catalogue.ACCEPT_LEAD:  # the common case, from the frame's columns
                 lead.status = Status.IN_REVIEW.value if held else Status.ACCEPTED.value
-                lead.custom_reason = _HELD if held else ""
+                lead.custom_reason = HELD_REASON if held else ""
                 lead.problems = "[]"
                 lead.clean = clean[position]
                 lead.email_key, lead.phone_key = email_key[position], phone_key[position]
@@ -740,7 +740,7 @@ class NewLeads:
             "lead_id": new["_id"].to_list(),
             "status": status.to_list(),
             "disposition_code": codes.to_list(),
-            "custom_reason": [_HELD if held else ""] * self.count,
+            "custom_reason": [HELD_REASON if held else ""] * self.count,
             "problems": ["[]"] * self.count,
             "values": values.to_list(),
             "clean": clean.to_list(),
@@ -837,7 +837,6 @@ class NewLeads:
         ]
 
 
-_HELD = "Held for review before it is posted."
 _STATUS_OF_CODE = {d.code: d.status.value for d in catalogue.CATALOGUE}
 
 

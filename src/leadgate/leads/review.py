@@ -15,7 +15,7 @@ from leadgate.sources.models import Source
 
 from .models import Lead, LeadEvent
 from .services import SYSTEM, Actor, Outcome, _chunks, history_event, lock_source, reject_leads
-from .store import insert
+from .store import insert, update_leads
 
 
 def approve_leads(source: Source, lead_ids: Iterable[str], *, actor: Actor = SYSTEM) -> Outcome:
@@ -45,7 +45,7 @@ def approve_leads(source: Source, lead_ids: Iterable[str], *, actor: Actor = SYS
                     lead.first_accepted_at = now
                 events.append(history_event(lead, LeadEvent.Kind.APPROVED, actor, now, before))
                 outcome.count(lead, True)
-            Lead.objects.bulk_update(batch, ["status", "custom_reason", "updated_at", "first_accepted_at"])
+            update_leads(batch, ["status", "custom_reason", "updated_at", "first_accepted_at"])
             insert(LeadEvent, events)
             queue_status_callbacks(source, batch, now)
     return outcome

@@ -131,11 +131,15 @@ def lock_source(source: Source) -> None:
         Source.objects.select_for_update().filter(pk=source.pk).exists()
 
 
+#: The custom reason of an accepted lead that a source with a review hold keeps until a reviewer decides.
+HELD_REASON = "Held for review before it is posted."
+
+
 def apply_decision(lead: Lead, decision: Decision, source: Source, now: dt.datetime) -> None:
     status = decision.status
     reason = decision.custom_reason
     if status is Status.ACCEPTED and source.review:
-        status, reason = Status.IN_REVIEW, "Held for review before it is posted."
+        status, reason = Status.IN_REVIEW, HELD_REASON
     lead.status = status.value
     lead.disposition_code = decision.disposition_code
     lead.custom_reason = reason
@@ -439,7 +443,7 @@ def reject_leads(source: Source, lead_ids: Iterable[str], reason: str, *, actor:
                 lead.updated_at = now
                 events.append(history_event(lead, LeadEvent.Kind.REJECTED, actor, now, before, note=reason))
                 outcome.count(lead, changed)
-            Lead.objects.bulk_update(batch, ["status", "disposition_code", "custom_reason", "updated_at"])
+            update_leads(batch, ["status", "disposition_code", "custom_reason", "updated_at"])
             insert(LeadEvent, events)
             queue_status_callbacks(
                 source,

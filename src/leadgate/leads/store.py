@@ -130,7 +130,9 @@ def update_leads(leads: Sequence[Any], fields: Sequence[str]) -> None:
     for lead in leads:
         row = []
         for f, prepare in zip(columns, preparers, strict=True):
-            value = f.pre_save(lead, False)
+            # The value as the caller set it, as ``bulk_update`` writes it: no ``pre_save``, so an
+            # ``auto_now`` field keeps the time the caller gave the whole batch.
+            value = getattr(lead, f.attname)
             row.append(value if prepare is None or value is None else prepare(value))
         row.append(lead.pk)
         rows.append(row)
