@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -13,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadgate.files.downloads import download
-from leadgate.files.models import Upload
 from leadgate.files.uploads import upload_file
 from leadgate.leads.models import Lead, LeadEvent
 from leadgate.leads.services import process_leads
@@ -171,10 +172,6 @@ def test_any_text_survives_download_then_upload_unchanged(summit, note, fmt):
     buffer = io.BytesIO()
     download(summit, buffer, format=fmt)
     name = f"leads.{'xlsx' if fmt == 'xlsx' else 'csv'}"
-    upload = Upload.objects.none()
-    import tempfile
-    from pathlib import Path
-
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
         path.write_bytes(buffer.getvalue())
