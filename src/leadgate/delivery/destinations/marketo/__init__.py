@@ -1,0 +1,1 @@
+"""The Marketo destination: leads upserted with the REST API's Sync Leads, optionally added to a program."""
