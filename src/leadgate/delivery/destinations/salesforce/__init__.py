@@ -1,0 +1,1 @@
+"""The Salesforce destination: Leads upserted by an external-id field holding the LeadID (see `transport`)."""
