@@ -182,6 +182,13 @@ LEADGATE_HTTP_CONNECT_TIMEOUT = env_int("LEADGATE_HTTP_CONNECT_TIMEOUT", 5, mini
 LEADGATE_HTTP_TIMEOUT = env_int("LEADGATE_HTTP_TIMEOUT", 20, minimum=1)
 # A status callback is tried this many times (backoff spreads 12 over about a day), then it is dead.
 LEADGATE_CALLBACK_MAX_ATTEMPTS = env_int("LEADGATE_CALLBACK_MAX_ATTEMPTS", 12, minimum=1)
+# Deliveries to destinations: attempts before a delivery is dead (12 span about a day), posts in flight at
+# once per worker process, and failed attempts in a row after which a destination pauses and probes.
+LEADGATE_DELIVERY_MAX_ATTEMPTS = env_int("LEADGATE_DELIVERY_MAX_ATTEMPTS", 12, minimum=1)
+LEADGATE_DELIVERY_THREADS = env_int("LEADGATE_DELIVERY_THREADS", 32, minimum=1)
+LEADGATE_DELIVERY_PAUSE_AFTER = env_int("LEADGATE_DELIVERY_PAUSE_AFTER", 10, minimum=1)
+# Days the attempt log is kept (the deliveries themselves are kept with their leads).
+LEADGATE_DELIVERY_LOG_DAYS = env_int("LEADGATE_DELIVERY_LOG_DAYS", 30, minimum=1)
 
 LOGGING = {
     "version": 1,

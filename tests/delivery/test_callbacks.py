@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from standardwebhooks import Webhook
 
-from leadgate.delivery import callbacks
+from leadgate.delivery import backoff, callbacks
 from leadgate.delivery.callbacks import (
     claim_due_callbacks,
     post_callback,
@@ -175,7 +175,7 @@ def test_backoff_grows_with_jitter_and_spans_about_a_day():
     assert retry_delay(5) > retry_delay(4, None) * 1.3
     assert retry_delay(30) <= dt.timedelta(hours=12) * 1.2
     # Twelve attempts: eleven waits between them.
-    span = sum((callbacks.RETRY_BASE * 2 ** (n - 1) for n in range(1, 11)), callbacks.RETRY_CAP)
+    span = sum((backoff.RETRY_BASE * 2 ** (n - 1) for n in range(1, 11)), backoff.RETRY_CAP)
     assert dt.timedelta(hours=20) < span < dt.timedelta(hours=30)
     # Retry-After lengthens a wait, never shortens it, and is capped.
     assert retry_delay(1, dt.timedelta(seconds=1)) >= dt.timedelta(seconds=36)

@@ -20,10 +20,8 @@ Sending, in short:
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import json
 import logging
-import random
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,10 +30,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from leadgate.delivery.backoff import retry_delay
+from leadgate.delivery.destinations.base import retry_after
 from leadgate.delivery.models import StatusCallback
 from leadgate.leads.models import Lead
 from leadgate.leads.store import insert
-from leadgate.lib.http import HttpError, HttpResponse, Session, redact_url
+from leadgate.lib.http import HttpError, Session, redact_url
 from leadgate.lib.ids import ulid
 from leadgate.lib.webhooks import signed_headers
 from leadgate.sources.models import Source
@@ -43,11 +43,6 @@ from leadgate.sources.models import Source
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 10
-# Backoff after the n-th failed attempt: 45 s × 2^(n-1), at most 12 h, ±20 % jitter. Twelve attempts span
-# about a day (45 s, 1.5 min, 3 min … 6.4 h, 12 h).
-RETRY_BASE = dt.timedelta(seconds=45)
-RETRY_CAP = dt.timedelta(hours=12)
-RETRY_AFTER_CAP = dt.timedelta(hours=24)
 # How long one sender call (a task run, a sweep) keeps claiming batches before it hands over.
 SEND_BUDGET_SECONDS = 60.0
 
@@ -175,14 +170,14 @@ def post_callback(session: Session, row: StatusCallback) -> str:
     claimed_until = row.next_attempt_at
     source = row.lead.source
     row.last_status = None
-    retry_after: dt.timedelta | None = None
+    wait: dt.timedelta | None = None
     if not source.callback_url:
         state, error = StatusCallback.State.DEAD, "the source no longer has a callback URL"
     else:
         # The owner may have fixed the URL since the change was queued: post where the source says now.
         row.url = source.callback_url
         row.attempts += 1
-        state, error, retry_after = _post(session, row, source.callback_secret)
+        state, error, wait = _post(session, row, source.callback_secret)
     now = timezone.now()
     if state == StatusCallback.State.RETRYING and row.attempts >= settings.LEADGATE_CALLBACK_MAX_ATTEMPTS:
         state = StatusCallback.State.DEAD
@@ -192,7 +187,7 @@ def post_callback(session: Session, row: StatusCallback) -> str:
     if state == StatusCallback.State.DELIVERED:
         row.delivered_at = now
     retrying = state == StatusCallback.State.RETRYING
-    row.next_attempt_at = now + retry_delay(row.attempts, retry_after) if retrying else now
+    row.next_attempt_at = now + retry_delay(row.attempts, wait) if retrying else now
     saved = StatusCallback.objects.filter(pk=row.pk, next_attempt_at=claimed_until).update(
         url=row.url,
         state=row.state,
@@ -232,26 +227,4 @@ def _post(
         return StatusCallback.State.DELIVERED, "", None
     if response.status == 410:
         return StatusCallback.State.DEAD, f"{response.describe()} (asked for no more posts)", None
-    return StatusCallback.State.RETRYING, response.describe(), _retry_after(response)
-
-
-def retry_delay(attempts: int, retry_after: dt.timedelta | None = None) -> dt.timedelta:
-    """The wait after ``attempts`` failed attempts: backoff with jitter, no sooner than Retry-After asks."""
-    backoff = min(RETRY_BASE * 2 ** min(attempts - 1, 20), RETRY_CAP) * random.uniform(0.8, 1.2)
-    if retry_after is None:
-        return backoff
-    return max(backoff, min(retry_after, RETRY_AFTER_CAP))
-
-
-def _retry_after(response: HttpResponse) -> dt.timedelta | None:
-    """Retry-After in seconds or as an HTTP date (RFC 9110 §10.2.3); None when absent or unreadable."""
-    value = response.headers.get("retry-after", "").strip()
-    if value.isdigit():
-        return dt.timedelta(seconds=min(int(value), int(RETRY_AFTER_CAP.total_seconds())))
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(when - timezone.now(), dt.timedelta(0))
+    return StatusCallback.State.RETRYING, response.describe(), retry_after(response)

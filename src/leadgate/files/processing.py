@@ -127,6 +127,10 @@ class UploadRun:
         self.damage = damage.DamageReport()
         self.actor = Actor(f"upload {upload.name} ({upload.upload_id})", upload.user)
         self.dry_memory = MemoryDedupeIndex() if upload.dry_run else None
+        # Whether status changes set anything in motion (a callback URL, destinations to post to).
+        self.announces = (
+            bool(self.source.callback_url) or self.source.destinations.filter(enabled=True).exists()
+        )
         self.checks: dict[str, Callable[[str, str | None], Any]] = {}
         self.alpha2: dict[str, str | None] = {}
         self.already_created = 0
@@ -309,10 +313,10 @@ class UploadRun:
         if not upload.dry_run:
             new.store()
             self._store_changed(changed, now)
-            if source.callback_url:
-                from leadgate.delivery.callbacks import queue_status_callbacks
+            if self.announces:
+                from leadgate.delivery.outbox import leads_changed
 
-                queue_status_callbacks(source, new.leads_for_callbacks(), now)
+                leads_changed(source, new.light_leads(), now, new=True)
         self._count(rows, new, done)
 
     def _find_leads(self, rows: list[Row]) -> None:
@@ -542,13 +546,13 @@ class UploadRun:
             },
             len(changed),
         )
-        if self.source.callback_url:
-            from leadgate.delivery.callbacks import queue_status_callbacks
+        if self.announces:
+            from leadgate.delivery.outbox import leads_changed
 
             moved = [
                 r.lead.as_lead() for r in changed if (r.lead.status, r.lead.disposition_code) != r.before[:2]
             ]  # type: ignore[union-attr]
-            queue_status_callbacks(self.source, moved, now)
+            leads_changed(self.source, moved, now)
 
     def _flag_new_values(self, new: pl.DataFrame, deciding: list[Row]) -> None:
         """New values that look damaged: postal codes short of their leading zeros, letters turned to "?"."""
@@ -684,7 +688,7 @@ class StoredLead:
         return out
 
     def as_lead(self) -> Lead:
-        """A model instance, for the few places that need one (a status callback's foreign key)."""
+        """A model instance, for the few places that need one (a callback's or delivery's foreign key)."""
         return Lead(
             pk=self.pk,
             lead_id=self.lead_id,
@@ -808,8 +812,9 @@ class NewLeads:
             n,
         )
 
-    def leads_for_callbacks(self) -> list[Lead]:
-        if not self.columns or not self.run.source.callback_url:
+    def light_leads(self) -> list[Lead]:
+        """The stored new leads as model instances with just their identity and decision."""
+        if not self.columns:
             return []
         c = self.columns
         return [

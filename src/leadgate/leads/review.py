@@ -24,7 +24,7 @@ def approve_leads(source: Source, lead_ids: Iterable[str], *, actor: Actor = SYS
     Any other lead named (accepted, rejected, another source's) is left as it is and not counted, so a
     second click or a stale page changes nothing.
     """
-    from leadgate.delivery.callbacks import queue_status_callbacks
+    from leadgate.delivery.outbox import leads_changed
 
     outcome = Outcome()
     ids = list(dict.fromkeys(lead_ids))
@@ -47,7 +47,7 @@ def approve_leads(source: Source, lead_ids: Iterable[str], *, actor: Actor = SYS
                 outcome.count(lead, True)
             update_leads(batch, ["status", "custom_reason", "updated_at", "first_accepted_at"])
             insert(LeadEvent, events)
-            queue_status_callbacks(source, batch, now)
+            leads_changed(source, batch, now)
     return outcome
 
 

@@ -232,7 +232,7 @@ def store_leads(prepared: Sequence[PreparedLeads], *, actor: Actor = SYSTEM) -> 
 
     Only this part waits for concurrent posts to the same source, so it holds the lock briefly.
     """
-    from leadgate.delivery.callbacks import queue_status_callbacks
+    from leadgate.delivery.outbox import leads_changed
 
     leads: list[Lead] = []
     for part in prepared:
@@ -264,7 +264,7 @@ def store_leads(prepared: Sequence[PreparedLeads], *, actor: Actor = SYSTEM) -> 
                     for lead, note in zip(new, part.notes, strict=True)
                 ],
             )
-            queue_status_callbacks(source, new, decided_at)
+            leads_changed(source, new, decided_at, new=True)
             leads.extend(new)
     return leads
 
@@ -337,7 +337,7 @@ def reprocess_leads(
     lead's history. A lead that was rejected because the source was not live is checked for that again; any
     other lead was received while the source was live and is re-validated even after the source closed.
     """
-    from leadgate.delivery.callbacks import queue_status_callbacks
+    from leadgate.delivery.outbox import leads_changed
 
     outcome = Outcome()
     edits = edits or {}
@@ -387,7 +387,7 @@ def reprocess_leads(
                     moved.append(lead)
             update_leads(batch, DECIDED_FIELDS)
             insert(LeadEvent, events)
-            queue_status_callbacks(source, moved, now)
+            leads_changed(source, moved, now)
     return outcome
 
 
@@ -423,7 +423,7 @@ DECIDED_FIELDS = [
 
 def reject_leads(source: Source, lead_ids: Iterable[str], reason: str, *, actor: Actor = SYSTEM) -> Outcome:
     """A reviewer rejects leads by hand (``REJECT_LEAD_MANUAL``); the reason becomes the custom reason."""
-    from leadgate.delivery.callbacks import queue_status_callbacks
+    from leadgate.delivery.outbox import leads_changed
 
     reason = reason.strip()
     if not reason:
@@ -445,7 +445,7 @@ def reject_leads(source: Source, lead_ids: Iterable[str], reason: str, *, actor:
                 outcome.count(lead, changed)
             update_leads(batch, ["status", "disposition_code", "custom_reason", "updated_at"])
             insert(LeadEvent, events)
-            queue_status_callbacks(
+            leads_changed(
                 source,
                 [
                     lead
@@ -486,6 +486,15 @@ def summary(source: Source) -> dict[str, Any]:
         "total": sum(status.values()),
         "status": status,
         "dispositions": dict(sorted(dispositions.items(), key=lambda kv: (-kv[1], kv[0]))),
-        # Deliveries arrive with the post-out engine; the keys are part of the contract already.
-        "deliveries": {"pending": 0, "delivered": 0, "retrying": 0, "dead": 0, "rejected": 0},
+        "deliveries": delivery_counts(source),
     }
+
+
+def delivery_counts(source: Source) -> dict[str, int]:
+    """The source's deliveries by state (SPEC §6 summary), every state present."""
+    from leadgate.delivery.models import Delivery
+
+    counts = {state.value: 0 for state in Delivery.State}
+    for state, n in Delivery.objects.filter(source=source).values_list("state").annotate(n=Count("id")):
+        counts[state] = n
+    return counts

@@ -266,14 +266,14 @@ class _GuardedBackend(httpcore.NetworkBackend):
 
 
 class _GuardedTransport(httpx.HTTPTransport):
-    def __init__(self, allow_private: bool) -> None:
+    def __init__(self, allow_private: bool, max_connections: int) -> None:
         super().__init__(trust_env=False)
         # httpx has no public way to choose httpcore's network backend (encode/httpx#3180), so the pool that
         # HTTPTransport builds is replaced by one that connects through the guarded backend.
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=10,
-            max_keepalive_connections=5,
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
             keepalive_expiry=30.0,
             network_backend=_GuardedBackend(allow_private),
         )
@@ -290,6 +290,7 @@ class Session:
     timeouts: Timeouts | None = None
     allow_private: bool | None = None
     max_body: int = MAX_BODY
+    max_connections: int = 10  # at once, over all hosts: as many as threads share the session
     _client: httpx.Client = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -298,7 +299,7 @@ class Session:
         if self.allow_private is None:
             self.allow_private = bool(settings.LEADGATE_ALLOW_PRIVATE_DESTINATIONS)
         self._client = httpx.Client(
-            transport=_GuardedTransport(self.allow_private),
+            transport=_GuardedTransport(self.allow_private, self.max_connections),
             follow_redirects=False,
             trust_env=False,
             headers={"user-agent": USER_AGENT, "accept-encoding": "identity"},

@@ -23,7 +23,9 @@ PURGE_INTERVAL = 3600  # seconds between purges of expired idempotency keys
 
 
 def _beat(worker_id: str, stop: threading.Event) -> None:
-    """The heartbeat, and the housekeeping that rides on it: forgetting expired idempotency keys."""
+    """The heartbeat, and the housekeeping that rides on it: forgetting expired idempotency keys and old
+    delivery exchanges."""
+    from leadgate.delivery.services import purge_log
     from leadgate.leads.intake import purge_idempotency_records
 
     started = timezone.now()
@@ -33,8 +35,12 @@ def _beat(worker_id: str, stop: threading.Event) -> None:
             purged_at = time.monotonic()
             try:
                 purge_idempotency_records()
+                purge_log()
             except Exception:
-                log.warning("purging idempotency keys failed; the next hour retries", exc_info=True)
+                log.warning(
+                    "purging idempotency keys or the delivery log failed; the next hour retries",
+                    exc_info=True,
+                )
         try:
             WorkerHeartbeat.objects.update_or_create(
                 worker_id=worker_id,
@@ -72,14 +78,24 @@ def _sweep_callbacks(stop: threading.Event) -> None:
         stop.wait(CALLBACK_SWEEP_INTERVAL)
 
 
+def _deliver(stop: threading.Event) -> None:
+    """Post due deliveries to destinations until the worker stops (see `leadgate.delivery.engine`)."""
+    from leadgate.delivery.engine import Deliverer
+
+    Deliverer().run(stop)
+
+
 def run_worker(interval: float = 1.0, batch: bool = False) -> None:
     worker_id = f"{socket.gethostname()[:40]}-{get_random_string(12)}"
     stop = threading.Event()
     heartbeat = threading.Thread(target=_beat, args=(worker_id, stop), daemon=True, name="heartbeat")
     heartbeat.start()
+    delivering = None
     if not batch:
         sweeper = threading.Thread(target=_sweep_callbacks, args=(stop,), daemon=True, name="callbacks")
         sweeper.start()
+        delivering = threading.Thread(target=_deliver, args=(stop,), daemon=True, name="deliveries")
+        delivering.start()
     log.info("worker %s started", worker_id)
     worker = Worker(
         queue_names=[DEFAULT_TASK_QUEUE_NAME],
@@ -96,8 +112,16 @@ def run_worker(interval: float = 1.0, batch: bool = False) -> None:
         worker.run()
         if batch:
             from leadgate.delivery.callbacks import send_due_callbacks
+            from leadgate.delivery.engine import Deliverer
 
             send_due_callbacks()  # due retries are waiting work too, though no task names them
+            deliverer = Deliverer()
+            try:
+                deliverer.run_once()
+            finally:
+                deliverer.close()
     finally:
         stop.set()
+        if delivering is not None:
+            delivering.join(timeout=30)  # let posts in flight be recorded: fewer repeats after a restart
         WorkerHeartbeat.objects.filter(worker_id=worker_id).delete()

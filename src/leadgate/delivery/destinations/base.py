@@ -2,9 +2,10 @@
 
 A destination kind is a folder under ``delivery/destinations/<kind>/`` with:
 
-- ``config.py``: a frozen dataclass ``Config`` read from ``Destination.config`` (``Config.load(dict)``, raising
-  ``ConfigError`` with one sentence per problem) — the non-secret settings (instance URL, client id, lookup
-  field…). The one secret (token, client secret, signing secret) is ``Destination.secret()``, never in config.
+- ``config.py``: a frozen dataclass ``Config`` read from ``Destination.config`` (``Config.load(dict)``,
+  raising ``ConfigError`` with one sentence per problem) — the non-secret settings (instance URL, client
+  id, lookup field…). The one secret (token, client secret, signing secret) is ``Destination.secret()``,
+  never in config.
 - ``transport.py``: a ``Transport`` subclass. The engine builds one per destination and worker and keeps it
   while the destination is unchanged, so an OAuth token fetched once serves many batches. ``send`` may be
   called from several threads at once; a transport that caches a token guards it with a lock.
@@ -22,14 +23,14 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Final, Literal
 
 from leadgate.lib.http import HttpError, HttpResponse, Session
 
 # What happened to one lead in one attempt.
-DELIVERED = "delivered"  # the remote side has it (created or updated)
-RETRY = "retry"  # not now: network, 5xx, 429, expired token, lock… try again later
-REFUSED = "refused"  # the remote side refuses this lead for good (bad field value, duplicate rule…)
+DELIVERED: Final = "delivered"  # the remote side has it (created or updated)
+RETRY: Final = "retry"  # not now: network, 5xx, 429, expired token, lock… try again later
+REFUSED: Final = "refused"  # the remote side refuses this lead for good (bad field value, duplicate rule…)
 Verdict = Literal["delivered", "retry", "refused"]
 
 REDACTED = "[redacted]"
@@ -113,7 +114,7 @@ class Transport:
 
     kind: ClassVar[str]
     batch_size: ClassVar[int] = 1  # leads per `send` call; the engine never hands over more
-    config_class: ClassVar[Callable[[Mapping[str, Any]], Any]]
+    config_class: ClassVar[Callable[..., Any]]  # the kind's Config.load
 
     def __init__(self, *, url: str, config: Any, secret: str, session: Session) -> None:
         self.url = url
@@ -149,7 +150,8 @@ class Transport:
         Returns (None, exchange) when there was no answer; never raises for the network.
         """
         shown_headers = {
-            k: (REDACTED if k.lower() in SECRET_HEADERS else self.redact(v)) for k, v in (headers or {}).items()
+            k: (REDACTED if k.lower() in SECRET_HEADERS else self.redact(v))
+            for k, v in (headers or {}).items()
         }
         record = Exchange(
             method=method,

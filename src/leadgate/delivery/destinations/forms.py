@@ -6,7 +6,7 @@ the web UI puts it under the common fields (name, URL, enabled) and stores `conf
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django import forms
@@ -15,9 +15,9 @@ from leadgate.delivery.destinations.base import ConfigError
 
 
 class KindForm(forms.Form):
-    secret_label: ClassVar[str] = "Secret"
-    secret_help: ClassVar[str] = "Stored encrypted. Leave empty to keep the current one."
-    load_config: ClassVar[Callable[[Mapping[str, Any]], Any]]
+    secret_label: ClassVar[str] = "Secret"  # noqa: S105 (a label)
+    secret_help: ClassVar[str] = "Stored encrypted. Leave empty to keep the current one."  # noqa: S105 (a help text)
+    load_config: ClassVar[Callable[..., Any]]  # the kind's Config.load
 
     secret = forms.CharField(required=False, strip=True, widget=forms.PasswordInput(render_value=False))
 

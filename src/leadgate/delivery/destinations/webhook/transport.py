@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from leadgate.delivery.destinations.base import (
     DELIVERED,
     RETRY,
+    Exchange,
     OutgoingLead,
     Result,
     Transport,
@@ -19,7 +20,6 @@ from leadgate.delivery.destinations.base import (
     json_body,
     retry_after,
 )
-from leadgate.delivery.destinations.base import Exchange
 from leadgate.delivery.destinations.webhook.config import Config
 from leadgate.lib.webhooks import signed_headers
 
@@ -55,7 +55,11 @@ class WebhookTransport(Transport):
             return False, f"no answer from the receiver: {exchange.error}", exchanges
         if response.status >= 500:
             return False, f"the receiver answers {exchange.describe()}", exchanges
-        return True, f"the receiver answers ({exchange.describe()}); send a test lead to check the signature", exchanges
+        return (
+            True,
+            f"the receiver answers ({exchange.describe()}); send a test lead to check the signature",
+            exchanges,
+        )
 
 
 def payload(lead: OutgoingLead) -> dict[str, object]:

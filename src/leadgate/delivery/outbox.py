@@ -1,0 +1,74 @@
+"""What a change of leads' status sets in motion, written in the transaction that made the change.
+
+- Every change goes to the source's status callback URL (`callbacks`).
+- A lead that became accepted gets one pending Delivery per enabled destination of its source (one it
+  already has is left alone: delivered stays delivered, and a dead or refused one is tried afresh, because
+  the lead was fixed and accepted again).
+- A lead that stopped being accepted before it was delivered is withdrawn: its waiting deliveries go.
+
+Because the rows are written with the change, a crash after the commit loses nothing: the workers find them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from leadgate.delivery.models import Delivery
+from leadgate.leads.models import Lead
+from leadgate.leads.store import insert
+from leadgate.lib.ids import ulid
+from leadgate.rules.catalogue import Status
+from leadgate.sources.models import Source
+
+WAITING = (Delivery.State.PENDING, Delivery.State.RETRYING)
+AGAIN = (Delivery.State.DEAD, Delivery.State.REJECTED)
+
+
+def leads_changed(source: Source, leads: Sequence[Lead], at: dt.datetime, *, new: bool = False) -> None:
+    """Call inside the transaction that changed these leads' status (``new``: it also created them).
+
+    The leads need only ``pk``, ``lead_id``, ``status``, ``disposition_code`` and ``custom_reason``.
+    """
+    from leadgate.delivery.callbacks import queue_status_callbacks
+
+    queue_status_callbacks(source, leads, at)
+    queue_deliveries(source, leads, at, new=new)
+
+
+def queue_deliveries(source: Source, leads: Sequence[Lead], at: dt.datetime, *, new: bool = False) -> int:
+    """Pending deliveries for the accepted leads; waiting ones withdrawn for the others. Returns how many."""
+    accepted = [lead.pk for lead in leads if lead.status == Status.ACCEPTED]
+    if not new:
+        others = [lead.pk for lead in leads if lead.status != Status.ACCEPTED]
+        if others:
+            Delivery.objects.filter(lead_id__in=others, state__in=WAITING).delete()
+    if not accepted:
+        return 0
+    destinations = list(source.destinations.filter(enabled=True).values_list("pk", flat=True))
+    if not destinations:
+        return 0
+    have: set[tuple[int, int]] = set()
+    if not new:
+        existing = Delivery.objects.filter(lead_id__in=accepted, destination_id__in=destinations)
+        have = set(existing.values_list("lead_id", "destination_id"))
+        existing.filter(state__in=AGAIN).update(
+            state=Delivery.State.PENDING, attempts=0, next_attempt_at=at, claim="", updated_at=at
+        )
+    rows = [
+        {
+            "lead_id": lead_pk,
+            "destination_id": destination,
+            "source_id": source.pk,
+            "message_id": f"msg_{ulid()}",
+            "state": Delivery.State.PENDING,
+            "next_attempt_at": at,
+            "created_at": at,
+            "updated_at": at,
+        }
+        for lead_pk in accepted
+        for destination in destinations
+        if (lead_pk, destination) not in have
+    ]
+    insert(Delivery, rows)
+    return len(rows)
