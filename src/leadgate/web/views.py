@@ -35,6 +35,7 @@ TABS = (
     ("resolve", "Resolve"),
     ("fields", "Fields"),
     ("rules", "Rules"),
+    ("postout", "Post-out"),
     ("uploads", "Uploads"),
 )
 #: Columns of the latest-leads table on the Summary: the source's first fields.
