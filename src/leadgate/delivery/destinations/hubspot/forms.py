@@ -16,7 +16,7 @@ PRIVATE_APP_HELP = (
 class Form(KindForm):
     secret_label = "Private app access token"  # noqa: S105 (a label)
     secret_help = PRIVATE_APP_HELP
-    load_config = Config.load  # type: ignore[assignment]  # base types it as a method
+    load_config = Config.load
 
     base_url = forms.URLField(
         label="API base URL",

@@ -32,6 +32,7 @@ from leadgate.delivery.destinations.base import (
     OutgoingLead,
     Result,
     Transport,
+    Verdict,
     answer_verdict,
     for_all,
     json_body,
@@ -66,7 +67,7 @@ LOCK_WAIT = dt.timedelta(seconds=2)  # "Locks will last for 2 seconds" (423 Lock
 class HubSpotTransport(Transport):
     kind = "hubspot"
     batch_size = 100
-    config_class = Config.load  # type: ignore[assignment]  # base types it as a method
+    config_class = Config.load
     config: Config
 
     @property
@@ -83,7 +84,7 @@ class HubSpotTransport(Transport):
                 ready.append(index)
             else:
                 reason = f'the lead has no value for "{prop}", the property HubSpot matches records by'
-                results[index] = Result(lead, REFUSED, reason)  # type: ignore[arg-type]  # base: str, not Verdict
+                results[index] = Result(lead, REFUSED, reason)
         if ready and not self.secret:  # the owner adds the token while retries last
             waiting = _retry([leads[i] for i in ready], "no private app access token is set")
             results.update(zip(ready, waiting, strict=True))
@@ -188,6 +189,7 @@ class HubSpotTransport(Transport):
                 refused.setdefault(index, error)
         multi_status = response.status == 207 or bool(errors)
         results = []
+        verdict: Verdict
         for index, lead in enumerate(leads):
             error = None if index in written else refused.get(index)
             if error is not None and is_refusal(error):
@@ -201,7 +203,7 @@ class HubSpotTransport(Transport):
             else:  # written, or a plain 200: HubSpot wrote every input, even one it did not echo back
                 verdict, reason = DELIVERED, ""
             external_id = written.get(index, "")
-            results.append(Result(lead, verdict, reason, external_id, exchanges=list(exchanges)))  # type: ignore[arg-type]
+            results.append(Result(lead, verdict, reason, external_id, exchanges=list(exchanges)))
         return results
 
     # --- helpers ---------------------------------------------------------------------------------------
@@ -369,7 +371,7 @@ def _retry(
     exchanges: list[Exchange] | None = None,
     wait: dt.timedelta | None = None,
 ) -> list[Result]:
-    return for_all(leads, RETRY, reason, exchanges or [], wait)  # type: ignore[arg-type]  # base: str, not Verdict
+    return for_all(leads, RETRY, reason, exchanges or [], wait)
 
 
 def _key(value: Any) -> str:
