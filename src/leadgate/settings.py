@@ -184,6 +184,8 @@ LEADGATE_HTTP_TIMEOUT = env_int("LEADGATE_HTTP_TIMEOUT", 20, minimum=1)
 LEADGATE_CALLBACK_MAX_ATTEMPTS = env_int("LEADGATE_CALLBACK_MAX_ATTEMPTS", 12, minimum=1)
 # Deliveries to destinations: attempts before a delivery is dead (12 span about a day), posts in flight at
 # once per worker process, and failed attempts in a row after which a destination pauses and probes.
+# The first wait after a failed post (callbacks and deliveries); each further failure doubles it.
+LEADGATE_RETRY_BASE_SECONDS = env_int("LEADGATE_RETRY_BASE_SECONDS", 45, minimum=1)
 LEADGATE_DELIVERY_MAX_ATTEMPTS = env_int("LEADGATE_DELIVERY_MAX_ATTEMPTS", 12, minimum=1)
 LEADGATE_DELIVERY_THREADS = env_int("LEADGATE_DELIVERY_THREADS", 32, minimum=1)
 LEADGATE_DELIVERY_PAUSE_AFTER = env_int("LEADGATE_DELIVERY_PAUSE_AFTER", 10, minimum=1)

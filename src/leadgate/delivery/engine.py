@@ -244,9 +244,12 @@ def prepare(destination: Destination, session: Session) -> Prepared:
 
 def lease(leads: int, batch: int, parallel: int, timeouts: Timeouts) -> dt.timedelta:
     """How long a claim holds: every batch of it posted in turn by its share of threads, each to its
-    timeouts (a token request, the post, a follow-up), with a minute to spare."""
+    timeouts (a token request, the post, a follow-up), with time to spare for recording the answers.
+
+    Short on purpose: when a worker dies, its claims wait this long before another worker takes them.
+    """
     rounds = -(-leads // max(1, batch * parallel))
-    return dt.timedelta(seconds=rounds * (3 * timeouts.total + 5) + 60)
+    return dt.timedelta(seconds=rounds * (3 * timeouts.total + 5) + 15)
 
 
 def claim(prepared: Prepared, limit: int, batch: int, parallel: int, *, probe: bool = False) -> list[Job]:
