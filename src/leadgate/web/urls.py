@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import leads, resolve, review, uploads, views
+from . import destinations, leads, postout, resolve, review, uploads, views
 
 app_name = "web"
 
@@ -21,7 +21,8 @@ urlpatterns = [
 ]
 # Each built tab has a module with its own URLs (one module per tab, so that tabs grow independently).
 urlpatterns += leads.urlpatterns + resolve.urlpatterns + uploads.urlpatterns + review.urlpatterns
-BUILT = {"summary", "leads", "resolve", "uploads"}
+urlpatterns += postout.urlpatterns + destinations.urlpatterns
+BUILT = {"summary", "leads", "resolve", "uploads", "postout"}
 # One URL per placeholder tab, named after it, so templates and later sessions reverse "web:fields" etc.
 urlpatterns += [
     path(f"sources/<slug:slug>/{name}/", views.source_tab, {"tab": name}, name=name)
