@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from ninja import Query, Router
 
 from leadgate.accounts.models import Role
+from leadgate.delivery.models import Delivery
 from leadgate.leads.models import Lead
 from leadgate.leads.services import map_submission, reject_leads, reprocess_leads
 from leadgate.lib.ids import normalize_lead_id
@@ -47,8 +48,32 @@ def _lead_out(lead: Lead) -> dict[str, Any]:
     }
 
 
+WAITING = (Delivery.State.PENDING, Delivery.State.RETRYING)
+
+
+def delivery_out(delivery: Delivery, lead_id: str, source: str) -> dict[str, Any]:
+    """A delivery as the API shows it; the destination must be selected with it."""
+    return {
+        "message_id": delivery.message_id,
+        "lead_id": lead_id,
+        "source": source,
+        "destination": delivery.destination.key,
+        "state": delivery.state,
+        "attempts": delivery.attempts,
+        "next_attempt_at": delivery.next_attempt_at if delivery.state in WAITING else None,
+        "external_id": delivery.external_id,
+        "last_status": delivery.last_status,
+        "last_error": delivery.last_error,
+        "delivered_at": delivery.delivered_at,
+    }
+
+
 def _detail(lead: Lead) -> dict[str, Any]:
     out = _lead_out(lead)
+    out["deliveries"] = [
+        delivery_out(d, lead.lead_id, lead.source.slug)
+        for d in lead.deliveries.select_related("destination").order_by("destination__key")
+    ]
     out["history"] = [
         {
             "at": e.at,

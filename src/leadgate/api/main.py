@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from . import catalogue, exports, intake, keys, leads, lists, sources, uploads
+from . import catalogue, destinations, exports, intake, keys, leads, lists, sources, uploads
 from .parser import StorableTextParser
 from .problems import PROBLEM_CONTENT_TYPE, Problem
 
@@ -50,7 +50,7 @@ api = LeadgateAPI(
     openapi_url="/openapi.json",
 )
 
-for module in (intake, sources, leads, lists, keys, uploads, exports, catalogue):
+for module in (intake, sources, leads, destinations, lists, keys, uploads, exports, catalogue):
     api.add_router("/", module.router)
 
 

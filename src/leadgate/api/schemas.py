@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class ProblemItem(Schema):
@@ -55,8 +55,25 @@ class LeadEventOut(Schema):
     note: str
 
 
+class DeliveryOut(Schema):
+    """One lead × one destination (SPEC §1 "Delivery")."""
+
+    message_id: str  # the `webhook-id`; name it to retry this one delivery
+    lead_id: str
+    source: str
+    destination: str
+    state: str  # pending | delivered | retrying | dead | rejected
+    attempts: int
+    next_attempt_at: dt.datetime | None  # only while it waits (pending, retrying)
+    external_id: str
+    last_status: int | None
+    last_error: str
+    delivered_at: dt.datetime | None
+
+
 class LeadDetail(LeadOut):
     history: list[LeadEventOut]
+    deliveries: list[DeliveryOut] = []
 
 
 class LeadPage(Schema):
@@ -207,3 +224,90 @@ class KeyCreateIn(Schema):
 
 class KeyCreatedOut(KeyOut):
     key: str
+
+
+class DestinationHealth(Schema):
+    status: str  # delivering | failing | paused | disabled
+    failures_in_a_row: int
+    paused_until: dt.datetime | None
+    pause_reason: str
+
+
+class DestinationOut(Schema):
+    key: str
+    name: str
+    kind: str
+    url: str  # scheme and host only: paths often carry tokens
+    enabled: bool
+    health: DestinationHealth
+    counts: dict[str, int]  # deliveries by state, every state present
+    sources: list[str]
+
+
+class MappingRowOut(Schema):
+    """One output field, as the definition file writes it."""
+
+    from_: str | None = Field(None, alias="from")
+    value: str | None = None
+    to: str
+    mapper: str | None = None
+
+
+class DestinationDetail(DestinationOut):
+    mapping: list[MappingRowOut]
+    warnings: list[str]
+
+
+class ExchangeOut(Schema):
+    """One HTTP request and its answer, secrets redacted."""
+
+    at: dt.datetime
+    method: str
+    url: str
+    request_headers: dict[str, Any]
+    request_body: str
+    status: int | None
+    reason: str
+    response_body: str
+    duration: float
+    error: str
+
+
+class CheckOut(Schema):
+    ok: bool
+    message: str
+    warnings: list[str]
+    external_id: str
+    exchanges: list[ExchangeOut]
+
+
+class TestLeadIn(Schema):
+    source: str | None = None  # a made-up lead from this source's fields (default: the first source)
+    lead_id: str | None = None  # or this real lead
+
+
+class DeliveryPage(Schema):
+    items: list[DeliveryOut]
+    next_cursor: str | None
+
+
+class RetryIn(Schema):
+    message_ids: list[str] | None = None  # none: every dead delivery of the destination
+
+
+class RetryOut(Schema):
+    retried: int
+
+
+class AttemptOut(Schema):
+    number: int
+    at: dt.datetime
+    verdict: str  # delivered | retry | refused
+    reason: str
+    external_id: str
+    duration: float
+    exchanges: list[ExchangeOut]
+
+
+class LeadDeliveryOut(DeliveryOut):
+    attempt_log: list[AttemptOut]
