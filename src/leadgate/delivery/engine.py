@@ -33,7 +33,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 
 DUE = (Delivery.State.PENDING, Delivery.State.RETRYING)
 POLL_SECONDS = 0.5  # between looks for due deliveries when there is nothing to do
+LINGER_SECONDS = 0.02  # to gather answers into one recording transaction
 SETTINGS_TTL = 30.0  # seconds a worker keeps a destination's transport and mapping before reading them again
 PAUSE_FIRST = dt.timedelta(minutes=1)
 PAUSE_CAP = dt.timedelta(hours=1)
@@ -105,8 +106,9 @@ class Deliverer:
     allow_private: bool | None = None
 
     def __post_init__(self) -> None:
+        # A client per posting thread: one shared connection pool would make the threads queue on its lock.
         self.session = Session(
-            timeouts=self.timeouts, allow_private=self.allow_private, max_connections=self.threads
+            timeouts=self.timeouts, allow_private=self.allow_private, max_connections=4, per_thread=True
         )
         self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="delivery")
         self.prepared: dict[int, Prepared] = {}
@@ -151,6 +153,10 @@ class Deliverer:
         if not self.in_flight:
             return
         done, _ = wait(list(self.in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+        if done and len(done) < len(self.in_flight) // 2:
+            # Linger a moment for more answers: one transaction records them all (a transaction per answer
+            # would make recording, not posting, the limit).
+            done, _ = wait(list(self.in_flight), timeout=LINGER_SECONDS, return_when=ALL_COMPLETED)
         finished = []
         for future in done:
             job = self.in_flight.pop(future)
@@ -175,9 +181,12 @@ class Deliverer:
         per_destination = self.threads if len(active) == 1 else max(1, self.threads // 2)
         claimed = 0
         for destination in active:
-            room = per_destination - self.busy[destination.pk]
-            if room <= 0:
+            # Claim when half the destination's share is free, enough for twice its share: the pool always
+            # has the next batches at hand, and claims come in few, larger transactions.
+            busy = self.busy[destination.pk]
+            if busy > per_destination // 2:
                 continue
+            room = 2 * per_destination - busy
             prepared = self._prepare(destination)
             probe = destination.failures_in_a_row >= settings.LEADGATE_DELIVERY_PAUSE_AFTER
             batch = prepared.transport.batch_size if prepared.transport else 100
@@ -423,12 +432,7 @@ def _record_posted(posted: Sequence[tuple[Job, list[Result]]], now: dt.datetime,
             for key in dict.fromkeys(keys)
         ]
     )
-    Delivery.objects.bulk_update(
-        changed,
-        ["state", "attempts", "claim", "next_attempt_at", "last_status", "last_error", "external_id",
-         "delivered_at", "updated_at"],
-        batch_size=500,
-    )  # fmt: skip
+    _save_outcomes(changed)
     for job, _ in posted:
         if job.probe:  # the probe's pause (pushed past its lease) ends now; the breaker below decides
             Destination.objects.filter(pk=job.prepared.destination.pk).update(paused_until=None)
@@ -436,6 +440,30 @@ def _record_posted(posted: Sequence[tuple[Job, list[Result]]], now: dt.datetime,
         _breaker(destination_pk, verdicts, now, posted)
     if refused:
         _reject_refused(refused, now)
+
+
+OUTCOME_FIELDS = (
+    "state", "attempts", "claim", "next_attempt_at", "last_status", "last_error", "external_id",
+    "delivered_at", "updated_at",
+)  # fmt: skip
+
+
+def _save_outcomes(changed: list[Delivery]) -> None:
+    """Write the deliveries' new state: one UPDATE per set of equal values (most of a round's deliveries
+    end alike: delivered at the first attempt), one bulk_update for the rest (retries, each with its own
+    jittered time). Django's bulk_update alone would build a CASE per field per row."""
+    groups: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    for delivery in changed:
+        groups[tuple(getattr(delivery, name) for name in OUTCOME_FIELDS)].append(delivery.pk)
+    singles = []
+    for values, pks in groups.items():
+        if len(pks) == 1 and len(groups) > 8:
+            singles.append(pks[0])
+            continue
+        Delivery.objects.filter(pk__in=pks).update(**dict(zip(OUTCOME_FIELDS, values, strict=True)))
+    if singles:
+        wanted = set(singles)
+        Delivery.objects.bulk_update([d for d in changed if d.pk in wanted], OUTCOME_FIELDS, batch_size=500)
 
 
 def _exchange_row(destination: Destination, exchange: object, now: dt.datetime) -> Exchange:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import socket
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
@@ -285,25 +286,51 @@ class Session:
 
     ``allow_private`` defaults to ``settings.LEADGATE_ALLOW_PRIVATE_DESTINATIONS``; ``timeouts`` to the
     LEADGATE_HTTP_* settings. Use it as a context manager, or call `close`.
+
+    ``per_thread``: each thread gets a client (and connection pool) of its own, for many threads posting at
+    once — one shared pool would make them queue on its lock.
     """
 
     timeouts: Timeouts | None = None
     allow_private: bool | None = None
     max_body: int = MAX_BODY
-    max_connections: int = 10  # at once, over all hosts: as many as threads share the session
-    _client: httpx.Client = field(init=False, repr=False)
+    max_connections: int = 10  # at once, over all hosts, per client
+    per_thread: bool = False
+    _local: threading.local = field(init=False, repr=False)
+    _clients: list[httpx.Client] = field(init=False, repr=False)
+    _lock: threading.Lock = field(init=False, repr=False)
+    _shared: httpx.Client | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         if self.timeouts is None:
             self.timeouts = Timeouts.from_settings()
         if self.allow_private is None:
             self.allow_private = bool(settings.LEADGATE_ALLOW_PRIVATE_DESTINATIONS)
-        self._client = httpx.Client(
+        self._local = threading.local()
+        self._clients = []
+        self._lock = threading.Lock()
+        self._shared = None if self.per_thread else self._new_client()
+
+    def _new_client(self) -> httpx.Client:
+        assert self.allow_private is not None
+        client = httpx.Client(
             transport=_GuardedTransport(self.allow_private, self.max_connections),
             follow_redirects=False,
             trust_env=False,
             headers={"user-agent": USER_AGENT, "accept-encoding": "identity"},
         )
+        with self._lock:
+            self._clients.append(client)
+        return client
+
+    @property
+    def _client(self) -> httpx.Client:
+        if self._shared is not None:
+            return self._shared
+        client: httpx.Client | None = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self._new_client()
+        return client
 
     def __enter__(self) -> Session:
         return self
@@ -314,7 +341,10 @@ class Session:
         self.close()
 
     def close(self) -> None:
-        self._client.close()
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            client.close()
 
     def request(
         self,
