@@ -53,7 +53,9 @@ class Receiver:
                         self.send_header(name, value)
                     self.send_header("content-length", str(len(reply.body)))
                     self.end_headers()
-                    if reply.trickle:
+                    if self.command == "HEAD":
+                        pass  # the headers only, as HTTP asks
+                    elif reply.trickle:
                         for byte in reply.body:
                             self.wfile.write(bytes([byte]))
                             self.wfile.flush()
@@ -63,7 +65,7 @@ class Receiver:
                 except OSError:  # the client gave up (a timeout test)
                     pass
 
-            do_GET = do_POST = do_PUT = _handle
+            do_GET = do_POST = do_PUT = do_HEAD = _handle
 
             def log_message(self, *args: object) -> None:
                 pass

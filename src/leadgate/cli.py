@@ -420,6 +420,125 @@ def cmd_callback(args: argparse.Namespace) -> None:
         print(f"{source.callback_url}\n{secret}")
 
 
+def _destination(key: str) -> Any:
+    from leadgate.delivery.models import Destination
+
+    try:
+        return Destination.objects.get(key=key)
+    except Destination.DoesNotExist:
+        known = (
+            ", ".join(Destination.objects.order_by("key").values_list("key", flat=True)[:10]) or "none yet"
+        )
+        raise CLIError(
+            f'no destination "{key}" (destinations: {known})', code="unknown_destination"
+        ) from None
+
+
+def _describe_check(check: Any) -> dict[str, Any]:
+    return {
+        "ok": check.ok,
+        "message": check.message,
+        "warnings": check.warnings,
+        "external_id": check.external_id,
+        "exchanges": [
+            {
+                "method": e.method,
+                "url": e.url,
+                "request_headers": e.request_headers,
+                "request_body": e.request_body,
+                "status": e.status,
+                "reason": e.reason,
+                "response_body": e.response_body,
+                "duration": round(e.duration, 3),
+                "error": e.error,
+            }
+            for e in check.exchanges
+        ],
+    }
+
+
+def cmd_destination(args: argparse.Namespace) -> None:
+    """Destinations: list them with their health, test one, send it a test lead, retry its dead deliveries."""
+    _setup()
+    from django.db.models import Count
+
+    from leadgate.delivery import services
+    from leadgate.delivery.models import Delivery, Destination
+
+    if args.action == "list":
+        for destination in Destination.objects.order_by("key"):
+            counts = {state.value: 0 for state in Delivery.State}
+            rows = (
+                Delivery.objects.filter(destination=destination).values_list("state").annotate(n=Count("id"))
+            )
+            counts.update(dict(rows))
+            health = (
+                f"paused until {destination.paused_until:%Y-%m-%d %H:%M} UTC: {destination.pause_reason}"
+                if destination.paused_until
+                else "disabled"
+                if not destination.enabled
+                else "delivering"
+            )
+            if args.json:
+                _print_json(
+                    {
+                        "key": destination.key,
+                        "kind": destination.kind,
+                        "enabled": destination.enabled,
+                        "failures_in_a_row": destination.failures_in_a_row,
+                        "paused_until": destination.paused_until,
+                        "pause_reason": destination.pause_reason,
+                        "deliveries": counts,
+                    }
+                )
+            else:
+                shown = " ".join(f"{state} {n}" for state, n in counts.items())
+                print(f"{destination.key:<30} {destination.kind:<11} {health:<12} {shown}")
+        return
+    if not args.key:
+        raise CLIError(
+            f"name the destination to {args.action} (see `leadgate destination list`)", code="usage"
+        )
+    destination = _destination(args.key)
+    if args.action == "retry":
+        retried = services.retry_deliveries(destination, args.message_id or None)
+        if args.json:
+            _print_json({"destination": destination.key, "retried": retried})
+        else:
+            print(f"{retried} dead deliveries to {destination.key} are due again")
+        return
+    if args.action == "test":
+        check = services.test_connection(destination)
+    else:
+        lead = None
+        if args.lead:
+            from leadgate.leads.models import Lead
+
+            lead = Lead.objects.select_related("source").filter(lead_id=args.lead).first()
+            if lead is None:
+                raise CLIError(f'no lead "{args.lead}"', code="unknown_lead")
+        source = _source(args.source) if args.source else None
+        check = services.send_test_lead(destination, source=source, lead=lead)
+    if args.json:
+        _print_json({"destination": destination.key, **_describe_check(check)})
+    else:
+        for exchange in check.exchanges:
+            print(f"> {exchange.method} {exchange.url}")
+            for name, value in exchange.request_headers.items():
+                print(f"> {name}: {value}")
+            if exchange.request_body:
+                print(f"> {exchange.request_body}")
+            print(f"< {exchange.error or f'{exchange.status} {exchange.reason}'} ({exchange.duration:.2f} s)")
+            if exchange.response_body:
+                print(f"< {exchange.response_body}")
+            print()
+        for warning in check.warnings:
+            print(f"warning: {warning}")
+        print(("ok: " if check.ok else "failed: ") + check.message)
+    if not check.ok:
+        sys.exit(1)
+
+
 def cmd_dispositions(args: argparse.Namespace) -> None:
     from leadgate.rules.catalogue import CATALOGUE, as_markdown
 
@@ -543,6 +662,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="what the key is for (shown in lists and in lead history)")
     p.add_argument("--user", help="create a personal token for this user instead")
 
+    p = command(
+        "destination", cmd_destination, "list destinations, test one, send a test lead, retry the dead"
+    )
+    p.add_argument("action", choices=["list", "test", "test-lead", "retry"])
+    p.add_argument("key", nargs="?", help="the destination's key")
+    p.add_argument("--source", help="test-lead: make up the lead from this source's fields")
+    p.add_argument("--lead", help="test-lead: send this lead (by LeadID) instead of a made-up one")
+    p.add_argument("--message-id", action="append", help="retry: only this dead delivery (repeatable)")
     p = command("callback", cmd_callback, "show a source's status-callback URL and signing secret")
     p.add_argument("source")
     p.add_argument("--rotate", action="store_true", help="replace the secret (the old one stops at once)")

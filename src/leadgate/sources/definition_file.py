@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 from django.db import transaction
 
+from leadgate.delivery.destinations import transport_class
 from leadgate.delivery.models import Destination, DestinationMapping
 from leadgate.rules import definitions as d
 from leadgate.rules.picklists import PicklistMatcher
@@ -486,6 +487,10 @@ def _check_references(items: dict[str, list[dict[str, Any]]], errors: list[str])
                     f'list_mappers[{i}].entries: "{value}" is not a value of picklist "{m["picklist"]}"'
                 )
     for i, dest in enumerate(items["destinations"]):
+        try:  # each kind reads its own settings (delivery/destinations/<kind>/config.py)
+            transport_class(dest["kind"]).config_class(dest["config"])
+        except ValueError as exc:
+            errors.append(f"destinations[{i}].config: {exc}")
         for j, row in enumerate(dest["mapping"]):
             if row["mapper"] and row["mapper"] not in mappers:
                 errors.append(f'destinations[{i}].mapping[{j}].mapper: no list mapper "{row["mapper"]}"')

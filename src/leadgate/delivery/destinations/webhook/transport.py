@@ -53,7 +53,7 @@ class WebhookTransport(Transport):
         response, exchange = self.request("HEAD", self.url, exchanges=exchanges)
         if response is None:
             return False, f"no answer from the receiver: {exchange.error}", exchanges
-        if response.status >= 500:
+        if response.status >= 500 and response.status != 501:  # 501: the receiver only has no HEAD
             return False, f"the receiver answers {exchange.describe()}", exchanges
         return (
             True,
