@@ -66,7 +66,7 @@ def _no_secret(destination, *responses):
         text = response.content.decode()
         assert secret not in text and secret.removeprefix("whsec_") not in text
         assert destination.secret_encrypted not in text
-        assert "T0K3N" not in text or "/hooks/T0K3N" in text  # the path only in stored exchanges
+        assert "T0K3N" not in text  # the URL's path may carry a token: host only, exchanges included
 
 
 READS = [
@@ -175,7 +175,7 @@ def test_test_connection_answers_with_the_exchange(personas, hook, receiver):
     assert "the receiver answers (HTTP 200" in body["message"]
     [exchange] = body["exchanges"]
     assert (exchange["method"], exchange["status"], exchange["error"]) == ("HEAD", 200, "")
-    assert exchange["url"].startswith(f"http://127.0.0.1:{receiver.port}/")
+    assert exchange["url"] == f"http://127.0.0.1:{receiver.port}/…"
     assert body["warnings"] and body["warnings"][0].startswith("JobLevel:")
     assert [post.method for post in receiver.received] == ["HEAD"]
     assert Exchange.objects.filter(destination=hook, purpose="test").count() == 1

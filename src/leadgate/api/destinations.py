@@ -127,11 +127,20 @@ def get_one(request: HttpRequest, key: str) -> dict[str, Any]:
     return out
 
 
-def _exchange_out(exchange: Exchange) -> dict[str, Any]:
+def _exchange_url(url: str, destination: Destination) -> str:
+    """Host only where the exchange went to the destination's own URL and that URL may carry a token in
+    its path or query (a webhook's ``/hooks/T0K3N``), as the web UI shows it."""
+    own = destination.url
+    if own and url.startswith(own) and redact_url(own) != own.rstrip("/") + "/…":
+        return redact_url(url)
+    return url
+
+
+def _exchange_out(exchange: Exchange, destination: Destination) -> dict[str, Any]:
     return {
         "at": exchange.at,
         "method": exchange.method,
-        "url": exchange.url,
+        "url": _exchange_url(exchange.url, destination),
         "request_headers": exchange.request_headers,
         "request_body": exchange.request_body,
         "status": exchange.status,
@@ -142,13 +151,13 @@ def _exchange_out(exchange: Exchange) -> dict[str, Any]:
     }
 
 
-def _check_out(check: services.Check) -> dict[str, Any]:
+def _check_out(check: services.Check, destination: Destination) -> dict[str, Any]:
     return {
         "ok": check.ok,
         "message": check.message,
         "warnings": check.warnings,
         "external_id": check.external_id,
-        "exchanges": [_exchange_out(e) for e in check.exchanges],
+        "exchanges": [_exchange_out(e, destination) for e in check.exchanges],
     }
 
 
@@ -157,7 +166,8 @@ def test_connection(request: HttpRequest, key: str) -> dict[str, Any]:
     """Authenticate and make one harmless request; the answer shows the exchanges. A failed test is
     still 200: ``ok`` says how it went."""
     require_role(request, Role.MANAGER)
-    return _check_out(services.test_connection(get_destination(key)))
+    destination = get_destination(key)
+    return _check_out(services.test_connection(destination), destination)
 
 
 @router.post("/destinations/{key}/test-lead", auth=key_auth, response={200: CheckOut, **NOT_FOUND})
@@ -168,7 +178,7 @@ def test_lead(request: HttpRequest, key: str, body: TestLeadIn | None = None) ->
     destination = get_destination(key)
     source = get_source(body.source) if body and body.source else None
     lead = _get_lead(body.lead_id) if body and body.lead_id else None
-    return _check_out(services.send_test_lead(destination, source=source, lead=lead))
+    return _check_out(services.send_test_lead(destination, source=source, lead=lead), destination)
 
 
 def _cursor(pk: int) -> str:
@@ -261,7 +271,7 @@ def lead_deliveries(request: HttpRequest, lead_id: str) -> list[dict[str, Any]]:
                 "reason": a.reason,
                 "external_id": a.external_id,
                 "duration": a.duration,
-                "exchanges": [_exchange_out(e) for e in a.exchanges.all()],
+                "exchanges": [_exchange_out(e, delivery.destination) for e in a.exchanges.all()],
             }
             for a in delivery.attempts_log.all()
         ]

@@ -12,14 +12,16 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from leadgate.accounts.models import Role
+from leadgate.delivery.models import DeliveryAttempt, Destination, Exchange
+from leadgate.delivery.services import redeliver
 from leadgate.leads.models import Lead
 from leadgate.leads.services import Actor, reject_leads, reprocess_leads
 from leadgate.lib.ids import normalize_lead_id
@@ -28,6 +30,7 @@ from leadgate.sources.compile import compiled_source
 from leadgate.sources.models import Source
 
 from .access import has_role, requires
+from .destinations import health, shown_exchanges
 from .views import TABS
 
 PAGE_SIZE = 50
@@ -275,6 +278,42 @@ def _history(lead: Lead, labels: dict[str, str], masker: Masker) -> list[dict[st
     ]
 
 
+def _deliveries(lead: Lead, source: Source, masker: Masker) -> list[dict[str, Any]]:
+    """Per destination: the lead's delivery with its attempts (newest first) and their exchanges, then the
+    source's destinations the lead has no delivery to (attached or enabled after it was accepted)."""
+    attempts = DeliveryAttempt.objects.order_by("-number").prefetch_related(
+        Prefetch("exchanges", queryset=Exchange.objects.order_by("id"))
+    )
+    rows = []
+    for delivery in (
+        lead.deliveries.select_related("destination")
+        .prefetch_related(Prefetch("attempts_log", queryset=attempts))
+        .order_by("destination__key")
+    ):
+        destination = delivery.destination
+        rows.append(
+            {
+                "destination": destination,
+                "delivery": delivery,
+                "health": health(destination),
+                "last_error": masker.text(delivery.last_error),
+                "attempts": [
+                    {
+                        "attempt": attempt,
+                        "reason": masker.text(attempt.reason),
+                        "duration_ms": round(attempt.duration * 1000),
+                        "exchanges": shown_exchanges(attempt.exchanges.all(), destination),
+                    }
+                    for attempt in delivery.attempts_log.all()
+                ],
+            }
+        )
+    have = {row["destination"].pk for row in rows}
+    for destination in source.destinations.exclude(pk__in=have).order_by("key"):
+        rows.append({"destination": destination, "delivery": None, "health": health(destination)})
+    return rows
+
+
 @require_GET
 @requires(Role.VIEWER)
 def lead_detail(request: HttpRequest, slug: str, lead_id: str) -> HttpResponse:
@@ -298,6 +337,9 @@ def lead_detail(request: HttpRequest, slug: str, lead_id: str) -> HttpResponse:
             "value_rows": _value_rows(lead, labels, masker),
             "problems": [_problem(p, labels, masker) for p in lead.problems],
             "history": _history(lead, labels, masker),
+            "deliveries": _deliveries(lead, source, masker),
+            # Exchange bodies carry the lead's values: viewers see verdicts, as on the Post-out tab.
+            "show_bodies": not _masks(request),
             "back": request.GET.get("back", ""),
         },
     )
@@ -351,6 +393,33 @@ def reject_lead(request: HttpRequest, slug: str, lead_id: str) -> HttpResponse:
     return _to_detail(source, lead)
 
 
+@require_POST
+@requires(Role.MANAGER)
+def redeliver_lead(request: HttpRequest, slug: str, lead_id: str) -> HttpResponse:
+    """Post an accepted lead to one destination again (or for the first time), with the same webhook-id."""
+    source = _source(slug)
+    lead = _lead(source, lead_id)
+    key = request.POST.get("destination", "")
+    destination = (
+        Destination.objects.filter(key=key)
+        .filter(Q(sources=source) | Q(deliveries__lead=lead))
+        .distinct()
+        .first()
+    )
+    if destination is None:
+        raise Http404("The lead's source does not post to that destination.")
+    if lead.status != Status.ACCEPTED:
+        messages.error(request, f"Only accepted leads are delivered; this lead is {_status(lead.status)}.")
+    else:
+        redeliver(lead, destination)
+        messages.success(
+            request,
+            f"Queued for {destination} again: it is posted within seconds, with the same webhook-id"
+            " (a receiver that has it already drops the repeat).",
+        )
+    return redirect(reverse("web:lead", args=[source.slug, lead.lead_id]) + "#deliveries")
+
+
 def _status(value: str) -> str:
     return value.replace("_", " ").capitalize()
 
@@ -360,4 +429,5 @@ urlpatterns = [
     path("sources/<slug:slug>/leads/<str:lead_id>/", lead_detail, name="lead"),
     path("sources/<slug:slug>/leads/<str:lead_id>/edit", edit_lead, name="lead_edit"),
     path("sources/<slug:slug>/leads/<str:lead_id>/reject", reject_lead, name="lead_reject"),
+    path("sources/<slug:slug>/leads/<str:lead_id>/redeliver", redeliver_lead, name="lead_redeliver"),
 ]

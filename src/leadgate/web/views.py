@@ -86,13 +86,21 @@ def _source(slug: str) -> Source:
 
 def _counters(source: Source) -> dict[str, object]:
     counts = summary(source)
-    return {"total": counts["total"], "status": counts["status"], "dispositions": counts["dispositions"]}
+    return {
+        "total": counts["total"],
+        "status": counts["status"],
+        "dispositions": counts["dispositions"],
+        "deliveries": counts["deliveries"],
+        "destinations": stats.delivery_lines(source),
+        "reconciliation": stats.reconcile(source, counts),
+    }
 
 
 @require_GET
 @requires(Role.VIEWER)
 def source_summary(request: HttpRequest, slug: str) -> HttpResponse:
-    """Source → Summary: counters (kept fresh by htmx), disposition breakdown, leads over time."""
+    """Source → Summary: counters of leads and deliveries with each destination's health and the
+    reconciliation (kept fresh by htmx), disposition breakdown, leads over time."""
     source = _source(slug)
     counts = _counters(source)
     fields = list(source.fields.order_by("position", "id")[:LATEST_COLUMNS])
