@@ -1,7 +1,9 @@
 """Status callbacks: a source's callback URL hears of every change of a lead's status (issue 3, SPEC §6).
 
 Each change is a StatusCallback row written in the transaction that made the change, so a crash between
-deciding a lead and telling the callback URL loses nothing; the worker posts the rows.
+deciding a lead and telling the callback URL loses nothing. The workers' delivery engine
+(`leadgate.delivery.engine.Deliverer`) claims and posts them on its pool of threads, alongside deliveries
+to destinations; `send_due_callbacks` does the same in one thread (``leadgate worker --batch``, tests).
 
 Sending, in short:
 
@@ -60,11 +62,8 @@ def callback_payload(lead: Lead, at: dt.datetime) -> dict[str, str]:
 
 
 def queue_status_callbacks(source: Source, leads: Iterable[Lead], at: dt.datetime) -> int:
-    """Write one pending callback per lead (call inside the transaction that changed them).
-
-    Once that transaction commits, a task is queued to send them; if queueing fails the worker's sweep
-    sends them a few seconds later, so intake never fails because of it.
-    """
+    """Write one pending callback per lead (call inside the transaction that changed them); the workers'
+    delivery engine finds it within a second of the commit."""
     if not source.callback_url:
         return 0
     rows = [
@@ -80,19 +79,7 @@ def queue_status_callbacks(source: Source, leads: Iterable[Lead], at: dt.datetim
     ]
     if rows:
         insert(StatusCallback, rows)
-        transaction.on_commit(_wake_sender)
     return len(rows)
-
-
-def _wake_sender() -> None:
-    try:
-        from leadgate.delivery.tasks import send_status_callbacks
-
-        send_status_callbacks.enqueue()
-    except Exception:
-        log.warning(
-            "could not queue the status-callback sender; the worker's sweep sends them", exc_info=True
-        )
 
 
 @dataclass
@@ -168,6 +155,13 @@ def _post_claimed(session: Session, rows: list[StatusCallback], report: SendRepo
 def post_callback(session: Session, row: StatusCallback) -> str:
     """Post one claimed row and record the outcome; returns its new state."""
     claimed_until = row.next_attempt_at
+    attempt_callback(session, row)
+    return record_callback(row, claimed_until)
+
+
+def attempt_callback(session: Session, row: StatusCallback) -> None:
+    """Post one claimed row and set its new state on it, without touching the database (so the engine's
+    posting threads never write: its loop records the outcome with `record_callback`)."""
     source = row.lead.source
     row.last_status = None
     wait: dt.timedelta | None = None
@@ -188,6 +182,10 @@ def post_callback(session: Session, row: StatusCallback) -> str:
         row.delivered_at = now
     retrying = state == StatusCallback.State.RETRYING
     row.next_attempt_at = now + retry_delay(row.attempts, wait) if retrying else now
+
+
+def record_callback(row: StatusCallback, claimed_until: dt.datetime) -> str:
+    """Save an attempted row, unless its claim (``claimed_until``) was taken over meanwhile."""
     saved = StatusCallback.objects.filter(pk=row.pk, next_attempt_at=claimed_until).update(
         url=row.url,
         state=row.state,
@@ -200,13 +198,17 @@ def post_callback(session: Session, row: StatusCallback) -> str:
     target = redact_url(row.url)
     if not saved:
         log.warning("status callback %s to %s: its claim ended before the post did", row.message_id, target)
-    elif state == StatusCallback.State.DEAD:
-        log.warning("status callback %s to %s is dead: %s", row.message_id, target, error)
-    elif state == StatusCallback.State.RETRYING:
+    elif row.state == StatusCallback.State.DEAD:
+        log.warning("status callback %s to %s is dead: %s", row.message_id, target, row.last_error)
+    elif row.state == StatusCallback.State.RETRYING:
         log.info(
-            "status callback %s to %s failed (attempt %d): %s", row.message_id, target, row.attempts, error
+            "status callback %s to %s failed (attempt %d): %s",
+            row.message_id,
+            target,
+            row.attempts,
+            row.last_error,
         )
-    return str(state)
+    return str(row.state)
 
 
 def _post(

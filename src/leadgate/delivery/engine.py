@@ -1,5 +1,8 @@
 """The delivery engine: due deliveries claimed, posted by their destination's transport, and recorded.
 
+The same engine posts status callbacks (`callbacks`): claimed under a lease, posted on the same threads and
+HTTP client, retried with the same backoff.
+
 How a worker process delivers (a `Deliverer` runs as a thread of every `leadgate worker`):
 
 - **Claim.** For each enabled destination that is not paused, due deliveries are claimed in one short
@@ -37,15 +40,16 @@ from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoo
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, connection, connections, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from leadgate.delivery.backoff import retry_delay
+from leadgate.delivery.callbacks import record_callback
 from leadgate.delivery.destinations import transport_class
 from leadgate.delivery.destinations.base import DELIVERED, REFUSED, RETRY, OutgoingLead, Result, Transport
 from leadgate.delivery.mapping import FieldMapping, load_mapping
-from leadgate.delivery.models import Delivery, DeliveryAttempt, Destination, Exchange
+from leadgate.delivery.models import Delivery, DeliveryAttempt, Destination, Exchange, StatusCallback
 from leadgate.delivery.secrets import SecretUnreadable
 from leadgate.lib.http import Session, Timeouts
 
@@ -113,6 +117,8 @@ class Deliverer:
         self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="delivery")
         self.prepared: dict[int, Prepared] = {}
         self.in_flight: dict[Future[list[Result] | None], Job] = {}
+        # Status callbacks being posted, with the end of their claim.
+        self.callbacks: dict[Future[None], tuple[StatusCallback, dt.datetime]] = {}
         self.busy: dict[int, int] = defaultdict(int)  # destination → batches in flight
         self.report = Round()
 
@@ -140,25 +146,34 @@ class Deliverer:
             self.collect(timeout=None)
         finally:
             self.close()
+            connections.close_all()  # this thread's: a database must not wait for a thread that ended
 
     def run_once(self) -> Round:
         """Claim what is due now, post it and record it all (tests, `leadgate worker --batch`)."""
         self.report = Round()
-        while self.claim_all() or self.in_flight:
+        while self.claim_all() or self.in_flight or self.callbacks:
             self.collect(timeout=None)
         return self.report
 
     def collect(self, timeout: float | None) -> None:
         """Wait for posts to finish (at most ``timeout`` s for the first), then record all finished ones."""
-        if not self.in_flight:
+        if not self.in_flight and not self.callbacks:
             return
-        done, _ = wait(list(self.in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
-        if done and len(done) < len(self.in_flight) // 2:
+        pending = [*self.in_flight, *self.callbacks]
+        done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+        if done and len(done) < len(pending) // 2:
             # Linger a moment for more answers: one transaction records them all (a transaction per answer
             # would make recording, not posting, the limit).
-            done, _ = wait(list(self.in_flight), timeout=LINGER_SECONDS, return_when=ALL_COMPLETED)
+            done, _ = wait(pending, timeout=LINGER_SECONDS, return_when=ALL_COMPLETED)
         finished = []
         for future in done:
+            if future in self.callbacks:
+                row, claimed_until = self.callbacks.pop(future)  # type: ignore[call-overload]
+                if future.exception() is None:
+                    record_callback(row, claimed_until)
+                else:  # a bug: the claim runs out and the callback is posted again
+                    log.error("posting a status callback failed", exc_info=future.exception())
+                continue
             job = self.in_flight.pop(future)
             self.busy[job.prepared.destination.pk] -= 1
             try:
@@ -173,13 +188,14 @@ class Deliverer:
     # --- claiming -----------------------------------------------------------------------------------------
 
     def claim_all(self) -> int:
-        """Claim due deliveries for every destination with room in the pool; returns how many."""
+        """Claim due status callbacks, and due deliveries for every destination with room in the pool;
+        returns how many."""
+        claimed = self._claim_callbacks()
         now = timezone.now()
         active = list(Destination.objects.filter(enabled=True).exclude(paused_until__gt=now))
         if not active:
-            return 0
+            return claimed
         per_destination = self.threads if len(active) == 1 else max(1, self.threads // 2)
-        claimed = 0
         for destination in active:
             # Claim when half the destination's share is free, enough for twice its share: the pool always
             # has the next batches at hand, and claims come in few, larger transactions.
@@ -197,6 +213,18 @@ class Deliverer:
                 self.busy[destination.pk] += 1
                 self.in_flight[self.pool.submit(self._send, job)] = job
         return claimed
+
+    def _claim_callbacks(self) -> int:
+        """Status callbacks take at most a quarter of the threads: they never crowd out deliveries."""
+        from leadgate.delivery.callbacks import attempt_callback, claim_due_callbacks
+
+        room = max(1, self.threads // 4) - len(self.callbacks)
+        if room <= 0:
+            return 0
+        rows = claim_due_callbacks(room)
+        for row in rows:
+            self.callbacks[self.pool.submit(attempt_callback, self.session, row)] = (row, row.next_attempt_at)
+        return len(rows)
 
     def _prepare(self, destination: Destination) -> Prepared:
         cached = self.prepared.get(destination.pk)

@@ -18,7 +18,7 @@ from leadgate.ops.models import WorkerHeartbeat
 from leadgate.ops.services import HEARTBEAT_INTERVAL
 
 log = logging.getLogger(__name__)
-CALLBACK_SWEEP_INTERVAL = 5  # seconds between looks for due status callbacks
+SWEEP_INTERVAL = 5  # seconds between looks for stalled uploads
 PURGE_INTERVAL = 3600  # seconds between purges of expired idempotency keys
 
 
@@ -58,28 +58,25 @@ def _beat(worker_id: str, stop: threading.Event) -> None:
         stop.wait(HEARTBEAT_INTERVAL)
 
 
-def _sweep_callbacks(stop: threading.Event) -> None:
-    """Send status callbacks that are due without a task asking (retries, and rows a crash left behind), and
-    queue again the uploads whose process died.
+def _sweep(stop: threading.Event) -> None:
+    """Queue again the uploads whose process died.
 
-    A thread of its own, so that posting to a slow receiver never delays the heartbeat.
+    A thread of its own, so that a slow query never delays the heartbeat.
     """
-    from leadgate.delivery.callbacks import send_due_callbacks
     from leadgate.files.uploads import resume_stalled_uploads
 
     while not stop.is_set():
         try:
-            send_due_callbacks()
             resume_stalled_uploads()
         except Exception:  # same as the heartbeat: a database hiccup must not end the sweeping
             log.warning("background sweep failed", exc_info=True)
         finally:
             close_old_connections()
-        stop.wait(CALLBACK_SWEEP_INTERVAL)
+        stop.wait(SWEEP_INTERVAL)
 
 
 def _deliver(stop: threading.Event) -> None:
-    """Post due deliveries to destinations until the worker stops (see `leadgate.delivery.engine`)."""
+    """Post due deliveries and status callbacks until the worker stops (see `leadgate.delivery.engine`)."""
     from leadgate.delivery.engine import Deliverer
 
     Deliverer().run(stop)
@@ -92,7 +89,7 @@ def run_worker(interval: float = 1.0, batch: bool = False) -> None:
     heartbeat.start()
     delivering = None
     if not batch:
-        sweeper = threading.Thread(target=_sweep_callbacks, args=(stop,), daemon=True, name="callbacks")
+        sweeper = threading.Thread(target=_sweep, args=(stop,), daemon=True, name="sweep")
         sweeper.start()
         delivering = threading.Thread(target=_deliver, args=(stop,), daemon=True, name="deliveries")
         delivering.start()
@@ -111,10 +108,9 @@ def run_worker(interval: float = 1.0, batch: bool = False) -> None:
     try:
         worker.run()
         if batch:
-            from leadgate.delivery.callbacks import send_due_callbacks
             from leadgate.delivery.engine import Deliverer
 
-            send_due_callbacks()  # due retries are waiting work too, though no task names them
+            # Due deliveries and callbacks are waiting work too, though no task names them.
             deliverer = Deliverer()
             try:
                 deliverer.run_once()
