@@ -377,3 +377,23 @@ def test_status_callbacks_and_deliveries_are_written_with_the_change(summit, hoo
     summit.save()
     process_leads(summit, [good_lead()])
     assert (StatusCallback.objects.count(), Delivery.objects.count()) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_redelivering_a_lead_posts_it_again_with_the_same_id_and_says_who_asked(summit, hook, receiver):
+    from leadgate.delivery.services import redeliver
+    from leadgate.leads.services import Actor
+
+    [lead] = process_leads(summit, [good_lead()])
+    _deliver()
+    redeliver(lead, hook, actor=Actor("web ann"))
+    assert Delivery.objects.get().state == "pending"
+    assert _deliver().delivered == 1
+    first, second = (post.headers["webhook-id"] for post in receiver.received)
+    assert first == second
+    event = LeadEvent.objects.filter(lead=lead, kind="redelivered").get()
+    assert (event.actor, event.note) == ("web ann", f"to {hook}")
+    reject_leads(summit, [lead.lead_id], "Duplicate contact")
+    lead.refresh_from_db()
+    with pytest.raises(ValueError, match="only accepted leads"):
+        redeliver(lead, hook)

@@ -23,7 +23,7 @@ from leadgate.leads.models import Lead
 from leadgate.lib.http import redact_url
 from leadgate.rules.catalogue import Status
 
-from .auth import key_auth, require_role
+from .auth import actor_for, key_auth, require_role
 from .leads import _get_lead, delivery_out
 from .problems import AUTH_ERRORS, Problem, ProblemSchema
 from .schemas import (
@@ -288,7 +288,7 @@ def lead_deliveries(request: HttpRequest, lead_id: str) -> list[dict[str, Any]]:
 def redeliver(request: HttpRequest, lead_id: str, destination_key: str) -> dict[str, Any]:
     """Post an accepted lead to the destination again (or for the first time), with the same
     ``webhook-id``; the delivery is pending with fresh attempts."""
-    require_role(request, Role.MANAGER)
+    key = require_role(request, Role.MANAGER)
     lead = _get_lead(lead_id)
     destination = get_destination(destination_key)
     if lead.status != Status.ACCEPTED:
@@ -297,6 +297,6 @@ def redeliver(request: HttpRequest, lead_id: str, destination_key: str) -> dict[
             "lead_not_accepted",
             f"Only accepted leads are delivered; {lead.lead_id} is {lead.status.replace('_', ' ')}.",
         )
-    delivery = services.redeliver(lead, destination)
+    delivery = services.redeliver(lead, destination, actor=actor_for(key))
     delivery.destination = destination
     return delivery_out(delivery, lead.lead_id, lead.source.slug)

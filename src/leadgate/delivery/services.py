@@ -19,7 +19,9 @@ from leadgate.delivery.destinations.base import OutgoingLead, Result
 from leadgate.delivery.engine import prepare
 from leadgate.delivery.mapping import unmapped_values
 from leadgate.delivery.models import Delivery, Destination, Exchange
-from leadgate.leads.models import Lead
+from leadgate.leads.models import Lead, LeadEvent
+from leadgate.leads.services import SYSTEM, Actor, history_event
+from leadgate.leads.store import insert
 from leadgate.lib.http import Session
 from leadgate.lib.ids import ulid
 from leadgate.rules.catalogue import Status
@@ -170,12 +172,16 @@ def retry_deliveries(destination: Destination, message_ids: Iterable[str] | None
     )
 
 
-def redeliver(lead: Lead, destination: Destination) -> Delivery:
-    """Post an accepted lead to a destination again (or for the first time), with the same ``webhook-id``."""
+def redeliver(lead: Lead, destination: Destination, *, actor: Actor = SYSTEM) -> Delivery:
+    """Post an accepted lead to a destination again (or for the first time), with the same ``webhook-id``;
+    the lead's history says who asked."""
     if lead.status != Status.ACCEPTED:
         raise ValueError(f"only accepted leads are delivered; {lead.lead_id} is {lead.status}")
     now = timezone.now()
     with transaction.atomic():
+        before = (lead.status, lead.disposition_code)
+        event = history_event(lead, LeadEvent.Kind.REDELIVERED, actor, now, before, note=f"to {destination}")
+        insert(LeadEvent, [event])
         delivery, created = Delivery.objects.get_or_create(
             lead=lead,
             destination=destination,

@@ -78,6 +78,7 @@ class LeadEvent(models.Model):
         EDITED = "edited"
         APPROVED = "approved"
         REJECTED = "rejected"
+        REDELIVERED = "redelivered"  # someone asked for the lead to be posted to a destination again
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()  # read per lead (by the lead's index), never across leads

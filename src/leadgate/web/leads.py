@@ -411,7 +411,7 @@ def redeliver_lead(request: HttpRequest, slug: str, lead_id: str) -> HttpRespons
     if lead.status != Status.ACCEPTED:
         messages.error(request, f"Only accepted leads are delivered; this lead is {_status(lead.status)}.")
     else:
-        redeliver(lead, destination)
+        redeliver(lead, destination, actor=_actor(request))
         messages.success(
             request,
             f"Queued for {destination} again: it is posted within seconds, with the same webhook-id"
