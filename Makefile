@@ -59,13 +59,14 @@ test-postgres: $(VENV)/.test-installed
 		echo "== PostgreSQL at $(PG_URL) not reachable: PostgreSQL run skipped"; \
 	fi
 
-## bench: the benchmarks (rule engine, intake API, uploads and downloads, on SQLite and PostgreSQL); results go to docs/benchmarks.md
-# Both run even when the first misses a target; the exit status is 1 if either did.
+## bench: the benchmarks (rule engine, intake API, uploads and downloads, deliveries, on SQLite and PostgreSQL); results go to docs/benchmarks.md
+# All run even when one misses a target; the exit status is 1 if any did.
 bench: $(VENV)/.bench-installed
 	@status=0; \
 	$(BIN)/python -m bench || status=1; \
 	$(BIN)/python -m bench api || status=1; \
 	$(BIN)/python -m bench files || status=1; \
+	$(BIN)/python -m bench delivery || status=1; \
 	exit $$status
 
 ## docs: regenerate generated documentation

@@ -151,7 +151,10 @@ def _leadgate(env: dict[str, str], *args: str) -> str:
 
 def _counts(env: dict[str, str]) -> tuple[int, dt.datetime | None, dt.datetime | None]:
     """Delivered deliveries and the first and last delivery time, read straight from the database."""
-    sql = "SELECT count(*), min(delivered_at), max(delivered_at) FROM delivery_delivery WHERE state = 'delivered'"
+    sql = (
+        "SELECT count(*), min(delivered_at), max(delivered_at) FROM delivery_delivery"
+        " WHERE state = 'delivered'"
+    )
     url = env["LEADGATE_DATABASE_URL"]
     if url:
         import psycopg

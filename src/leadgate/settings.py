@@ -32,6 +32,9 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Earlier keys, still accepted: sessions survive a key change, and destination secrets encrypted under an
+# earlier key stay readable (delivery.secrets) until they are saved again.
+SECRET_KEY_FALLBACKS = env_list("LEADGATE_SECRET_KEY_FALLBACKS")
 DEBUG = env_bool("LEADGATE_DEBUG", False)
 ALLOWED_HOSTS = env_list("LEADGATE_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("LEADGATE_CSRF_TRUSTED_ORIGINS")
