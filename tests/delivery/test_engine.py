@@ -245,9 +245,21 @@ def test_held_leads_are_delivered_once_approved(summit, hook, receiver):
 
 
 @pytest.mark.django_db
-def test_a_disabled_destination_gets_nothing_queued(summit, hook):
+def test_a_disabled_destination_holds_its_deliveries_until_enabled(summit, hook, receiver):
     hook.enabled = False
     hook.save()
+    process_leads(summit, [good_lead()])
+    assert Delivery.objects.get().state == "pending"
+    assert _deliver().attempted == 0
+    assert receiver.received == []
+    hook.enabled = True
+    hook.save()
+    assert _deliver().delivered == 1
+
+
+@pytest.mark.django_db
+def test_a_detached_destination_gets_nothing_queued(summit, hook):
+    summit.destinations.remove(hook)
     process_leads(summit, [good_lead()])
     assert not Delivery.objects.exists()
 

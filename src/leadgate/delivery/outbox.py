@@ -1,7 +1,7 @@
 """What a change of leads' status sets in motion, written in the transaction that made the change.
 
 - Every change goes to the source's status callback URL (`callbacks`).
-- A lead that became accepted gets one pending Delivery per enabled destination of its source (one it
+- A lead that became accepted gets one pending Delivery per destination of its source (one it
   already has is left alone: delivered stays delivered, and a dead or refused one is tried afresh, because
   the lead was fixed and accepted again).
 - A lead that stopped being accepted before it was delivered is withdrawn: its waiting deliveries go.
@@ -45,7 +45,9 @@ def queue_deliveries(source: Source, leads: Sequence[Lead], at: dt.datetime, *, 
             Delivery.objects.filter(lead_id__in=others, state__in=WAITING).delete()
     if not accepted:
         return 0
-    destinations = list(source.destinations.filter(enabled=True).values_list("pk", flat=True))
+    # Disabled destinations too: disabling one pauses its posting (a CRM migration, a maintenance window),
+    # and what was accepted meanwhile goes out once it is enabled again. Detaching stops it for good.
+    destinations = list(source.destinations.values_list("pk", flat=True))
     if not destinations:
         return 0
     have: set[tuple[int, int]] = set()
