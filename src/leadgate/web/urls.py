@@ -1,7 +1,19 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import destinations, leads, postout, resolve, review, uploads, views
+from . import (
+    catalogue,
+    destinations,
+    leads,
+    lists,
+    picklists,
+    postout,
+    resolve,
+    review,
+    uploads,
+    users,
+    views,
+)
 
 app_name = "web"
 
@@ -22,6 +34,8 @@ urlpatterns = [
 # Each built tab has a module with its own URLs (one module per tab, so that tabs grow independently).
 urlpatterns += leads.urlpatterns + resolve.urlpatterns + uploads.urlpatterns + review.urlpatterns
 urlpatterns += postout.urlpatterns + destinations.urlpatterns
+# Global pages: picklists and list mappers, domain and suppression lists, dispositions, users.
+urlpatterns += picklists.urlpatterns + lists.urlpatterns + catalogue.urlpatterns + users.urlpatterns
 BUILT = {"summary", "leads", "resolve", "uploads", "postout"}
 # One URL per placeholder tab, named after it, so templates and later sessions reverse "web:fields" etc.
 urlpatterns += [
