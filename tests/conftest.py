@@ -43,3 +43,38 @@ def good_lead(**overrides):
     }
     lead.update(overrides)
     return lead
+
+
+#: The path of the example webhook destination's URL in tests: a token in the path, as real hook URLs often
+#: carry one, so that pages and answers can be checked for showing the host only.
+HOOK_PATH = "/hooks/T0K3N-in-the-path"
+
+
+@pytest.fixture
+def receiver():
+    """A local HTTP receiver that records what leadgate posts (tests/receiver.py)."""
+    from tests.receiver import Receiver
+
+    server = Receiver()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def hook_secret():
+    from leadgate.lib.tokens import new_webhook_secret
+
+    return new_webhook_secret()
+
+
+@pytest.fixture
+def hook(summit, receiver, hook_secret, settings):
+    """The SPEC example's webhook destination ("crm_webhook"), posting to the local receiver."""
+    from leadgate.delivery.models import Destination
+
+    settings.LEADGATE_ALLOW_PRIVATE_DESTINATIONS = True
+    destination = Destination.objects.get(key="crm_webhook")
+    destination.url = receiver.url + HOOK_PATH
+    destination.set_secret(hook_secret)
+    destination.save()
+    return destination

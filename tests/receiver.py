@@ -6,11 +6,12 @@ say "500, then 200" or "answer after 3 seconds" and check what leadgate actually
 
 from __future__ import annotations
 
-import http.server
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+
+from tests.local_server import LocalServer, QuietHandler
 
 
 @dataclass
@@ -30,7 +31,7 @@ class Received:
     body: bytes
 
 
-class Receiver:
+class Receiver(LocalServer):
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.default = Reply()
@@ -38,7 +39,7 @@ class Receiver:
         self._lock = threading.Lock()
         receiver = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def _handle(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
@@ -67,27 +68,8 @@ class Receiver:
 
             do_GET = do_POST = do_PUT = do_HEAD = _handle
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        self._serve(Handler)
 
     def script(self, *replies: Reply) -> None:
         with self._lock:
             self._script.extend(replies)
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()

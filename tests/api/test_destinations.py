@@ -10,49 +10,14 @@ import json
 import pytest
 from django.utils import timezone
 
-from leadgate.delivery.engine import Deliverer
 from leadgate.delivery.models import Delivery, Destination, Exchange
 from leadgate.leads.services import process_leads
-from leadgate.lib.tokens import new_webhook_secret
 from tests.conftest import good_lead
-from tests.receiver import Receiver, Reply
+from tests.deliveries import deliver, make_due
+from tests.receiver import Reply
 
 SLUG = "data-summit-2026"
 HOOK = "/destinations/crm_webhook"
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    # The webhook's connection test is a HEAD; the shared receiver answers it like any other request.
-    server._server.RequestHandlerClass.do_HEAD = server._server.RequestHandlerClass._handle
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def hook(summit, receiver, settings):
-    """The SPEC example's webhook destination, posting to the local receiver, with a signing secret."""
-    settings.LEADGATE_ALLOW_PRIVATE_DESTINATIONS = True
-    destination = Destination.objects.get(key="crm_webhook")
-    destination.url = receiver.url + "/hooks/T0K3N-in-the-path"
-    destination.set_secret(new_webhook_secret())
-    destination.save()
-    return destination
-
-
-def _deliver():
-    deliverer = Deliverer(threads=2)
-    try:
-        return deliverer.run_once()
-    finally:
-        deliverer.close()
-
-
-def _make_due():
-    Delivery.objects.filter(state__in=["pending", "retrying"]).update(
-        next_attempt_at=timezone.now() - dt.timedelta(seconds=1)
-    )
 
 
 def _leads(summit, n):
@@ -117,10 +82,10 @@ def test_actions_need_the_manager_role(personas, hook, summit):
 def test_the_list_shows_health_counts_sources_and_the_host_only(personas, hook, summit, receiver):
     # Two delivered, then one failing on its own (a round with any success resets the breaker).
     _leads(summit, 2)
-    _deliver()
+    deliver()
     process_leads(summit, [good_lead(email="late@acme-corp.com")])
     receiver.default = Reply(503)
-    _deliver()
+    deliver()
     r = personas["viewer"].get("/destinations")
     [item] = r.json()
     assert item == {
@@ -240,10 +205,10 @@ def test_test_lead_with_an_unknown_source_or_lead(personas, hook):
 def test_the_delivery_log_filters_and_pages_newest_first(personas, hook, summit, other, receiver):
     other.destinations.add(hook)
     leads = _leads(summit, 3)
-    _deliver()
+    deliver()
     [elsewhere] = process_leads(other, [{"email": "zed@acme-corp.com"}])
     receiver.default = Reply(500)
-    _deliver()
+    deliver()
     viewer = personas["viewer"]
 
     page = viewer.get(f"{HOOK}/deliveries", limit=2).json()
@@ -277,7 +242,7 @@ def test_retry_brings_the_dead_back_named_or_all(personas, hook, summit, receive
     settings.LEADGATE_DELIVERY_MAX_ATTEMPTS = 1
     receiver.default = Reply(500)
     _leads(summit, 3)
-    _deliver()
+    deliver()
     dead = list(Delivery.objects.filter(state="dead").order_by("id"))
     assert len(dead) == 3
     manager = personas["manager"]
@@ -292,7 +257,7 @@ def test_retry_brings_the_dead_back_named_or_all(personas, hook, summit, receive
     assert set(Delivery.objects.values_list("state", flat=True)) == {"pending"}
 
     receiver.default = Reply(200)
-    _deliver()
+    deliver()
     assert set(Delivery.objects.values_list("state", flat=True)) == {"delivered"}
     r = manager.post(f"{HOOK}/retry", {"message_ids": ["x"] * 1001})
     assert (r.status_code, r.json()["code"]) == (422, "too_many_ids")
@@ -301,9 +266,9 @@ def test_retry_brings_the_dead_back_named_or_all(personas, hook, summit, receive
 def test_a_leads_deliveries_show_every_attempt_and_its_exchanges(personas, hook, summit, receiver):
     [lead] = _leads(summit, 1)
     receiver.script(Reply(503, b"busy"), Reply(201, b"created"))
-    _deliver()
-    _make_due()
-    _deliver()
+    deliver()
+    make_due()
+    deliver()
     r = personas["viewer"].get(f"/leads/{lead.lead_id}/deliveries")
     [delivery] = r.json()
     message_id = Delivery.objects.get().message_id
@@ -331,13 +296,13 @@ def test_a_leads_deliveries_show_every_attempt_and_its_exchanges(personas, hook,
 
 def test_redeliver_posts_an_accepted_lead_again_with_the_same_id(personas, hook, summit, receiver):
     [lead] = _leads(summit, 1)
-    _deliver()
+    deliver()
     delivery = Delivery.objects.get()
     assert delivery.state == "delivered"
     r = personas["manager"].post(f"/leads/{lead.lead_id}/deliveries/crm_webhook/redeliver")
     body = r.json()
     assert (body["state"], body["attempts"], body["message_id"]) == ("pending", 0, delivery.message_id)
-    _deliver()
+    deliver()
     first, again = receiver.received
     assert first.headers["webhook-id"] == again.headers["webhook-id"] == delivery.message_id
     delivery.refresh_from_db()

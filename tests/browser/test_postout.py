@@ -9,11 +9,11 @@ import pytest
 from playwright.sync_api import expect
 
 from leadgate.accounts.services import create_user
-from leadgate.delivery.engine import Deliverer
-from leadgate.delivery.models import Delivery, Destination, DestinationMapping
+from leadgate.delivery.models import Delivery, DestinationMapping
 from leadgate.leads.services import process_leads
 from tests.conftest import good_lead
-from tests.receiver import Receiver, Reply
+from tests.deliveries import deliver
+from tests.receiver import Reply
 
 from .conftest import PASSWORD, screenshot
 
@@ -22,40 +22,15 @@ pytestmark = pytest.mark.slow
 HOSTILE = "<script>alert('pwned')</script><img src=x onerror=alert(2)>"
 
 
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def hook(summit, receiver, settings):
-    settings.LEADGATE_ALLOW_PRIVATE_DESTINATIONS = True
-    destination = Destination.objects.get(key="crm_webhook")
-    destination.url = receiver.url + "/hooks/leads"
-    destination.set_secret("whsec_" + "dGhlLWJyb3dzZXItdGVzdHMtc2VjcmV0")
-    destination.save()
-    return destination
-
-
-def _deliver() -> None:
-    deliverer = Deliverer(threads=2)
-    try:
-        deliverer.run_once()
-    finally:
-        deliverer.close()
-
-
 def test_a_manager_tests_the_destination_and_sends_a_test_lead(signed_in, summit, hook, receiver, settings):
     # Some history first: two leads delivered, one given up on, each answer carrying hostile markup.
     receiver.default = Reply(200, json.dumps({"ok": True, "echo": HOSTILE}).encode())
     process_leads(summit, [good_lead(), good_lead(email="bo@acme-corp.com", first_name="Bo")])
-    _deliver()
+    deliver()
     settings.LEADGATE_DELIVERY_MAX_ATTEMPTS = 1
     receiver.default = Reply(503, HOSTILE.encode())
     process_leads(summit, [good_lead(email="kim@acme-corp.com", first_name="Kim")])
-    _deliver()
+    deliver()
     assert sorted(Delivery.objects.values_list("state", flat=True)) == ["dead", "delivered", "delivered"]
 
     page = signed_in.page

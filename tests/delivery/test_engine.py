@@ -15,7 +15,7 @@ from django.db import connections
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from leadgate.delivery.engine import Deliverer, claim, prepare
+from leadgate.delivery.engine import claim, prepare
 from leadgate.delivery.models import Delivery, DeliveryAttempt, Destination, Exchange, StatusCallback
 from leadgate.delivery.secrets import SecretUnreadable
 from leadgate.leads.models import LeadEvent
@@ -23,40 +23,9 @@ from leadgate.leads.review import approve_leads
 from leadgate.leads.services import process_leads, reject_leads, reprocess_leads, summary
 from leadgate.lib.http import Session, Timeouts
 from leadgate.lib.tokens import new_webhook_secret
-from tests.conftest import good_lead
+from tests.conftest import HOOK_PATH, good_lead
+from tests.deliveries import deliver, make_due
 from tests.receiver import Receiver, Reply
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def hook(summit, receiver, settings):
-    """The SPEC example's webhook destination, pointed at the local receiver, with a signing secret."""
-    settings.LEADGATE_ALLOW_PRIVATE_DESTINATIONS = True
-    destination = Destination.objects.get(key="crm_webhook")
-    destination.url = receiver.url + "/hooks/leads"
-    destination.set_secret(new_webhook_secret())
-    destination.save()
-    return destination
-
-
-def _deliver(**kwargs):
-    deliverer = Deliverer(threads=4, **kwargs)
-    try:
-        return deliverer.run_once()
-    finally:
-        deliverer.close()
-
-
-def _make_due():
-    Delivery.objects.filter(state__in=["pending", "retrying"]).update(
-        next_attempt_at=timezone.now() - dt.timedelta(seconds=1)
-    )
 
 
 def _verified(destination, post):
@@ -71,11 +40,11 @@ def test_accepting_a_lead_writes_its_delivery_and_the_worker_posts_it_signed(sum
     assert (delivery.lead_id, delivery.destination_id, delivery.state) == (accepted.pk, hook.pk, "pending")
     assert receiver.received == []  # intake only writes the row
 
-    report = _deliver()
+    report = deliver()
 
     assert (report.delivered, report.retrying) == (1, 0)
     [post] = receiver.received
-    assert (post.method, post.path) == ("POST", "/hooks/leads")
+    assert (post.method, post.path) == ("POST", HOOK_PATH)
     assert post.headers["webhook-id"] == delivery.message_id
     payload = _verified(hook, post)
     assert set(payload) == {"lead_id", "source", "status", "submitted_at", "fields"}
@@ -117,7 +86,7 @@ def test_the_secret_is_encrypted_at_rest_and_never_logged(hook, summit, receiver
     assert secret.startswith("whsec_")
     assert secret not in hook.secret_encrypted
     process_leads(summit, [good_lead()])
-    _deliver()
+    deliver()
     for exchange in Exchange.objects.all():
         assert secret not in json.dumps([exchange.request_headers, exchange.request_body, exchange.url])
 
@@ -145,7 +114,7 @@ def test_a_server_error_is_retried_with_backoff_then_delivered(summit, hook, rec
     process_leads(summit, [good_lead()])
     before = timezone.now()
 
-    report = _deliver()
+    report = deliver()
 
     assert (report.delivered, report.retrying) == (0, 1)
     delivery = Delivery.objects.get()
@@ -156,10 +125,10 @@ def test_a_server_error_is_retried_with_backoff_then_delivered(summit, hook, rec
         <= delivery.next_attempt_at
         <= timezone.now() + dt.timedelta(seconds=55)
     )
-    assert _deliver().attempted == 0  # not due yet
+    assert deliver().attempted == 0  # not due yet
 
-    _make_due()
-    assert _deliver().delivered == 1
+    make_due()
+    assert deliver().delivered == 1
     delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts, delivery.last_error) == ("delivered", 2, "")
     assert [a.verdict for a in DeliveryAttempt.objects.order_by("number")] == ["retry", "delivered"]
@@ -170,7 +139,7 @@ def test_a_server_error_is_retried_with_backoff_then_delivered(summit, hook, rec
 def test_retry_after_is_honoured(summit, hook, receiver):
     receiver.script(Reply(429, b"slow down", headers={"Retry-After": "3600"}))
     process_leads(summit, [good_lead()])
-    _deliver()
+    deliver()
     delivery = Delivery.objects.get()
     assert delivery.state == "retrying"
     assert delivery.next_attempt_at >= timezone.now() + dt.timedelta(minutes=59)
@@ -183,13 +152,13 @@ def test_after_the_last_attempt_the_delivery_is_dead(summit, hook, receiver, set
     receiver.default = Reply(500, b"broken")
     process_leads(summit, [good_lead()])
     for _ in range(3):
-        _make_due()
-        _deliver()
+        make_due()
+        deliver()
     delivery = Delivery.objects.get()
     assert (delivery.state, delivery.attempts) == ("dead", 3)
     assert delivery.last_error.startswith("gave up after 3 attempts; last: HTTP 500")
-    _make_due()
-    assert _deliver().attempted == 0
+    make_due()
+    assert deliver().attempted == 0
     assert summary(summit)["deliveries"]["dead"] == 1
 
 
@@ -198,7 +167,7 @@ def test_a_refusal_rejects_the_lead_with_the_receivers_reason(summit, hook, rece
     receiver.script(Reply(422, b'{"error": "Email domain is on our blocklist"}'))
     [lead] = process_leads(summit, [good_lead()])
 
-    report = _deliver()
+    report = deliver()
 
     assert report.refused == 1
     delivery = Delivery.objects.get()
@@ -220,7 +189,7 @@ def test_a_refusal_rejects_the_lead_with_the_receivers_reason(summit, hook, rece
     assert lead.status == "accepted"
     delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts) == ("pending", 0)
-    assert _deliver().delivered == 1
+    assert deliver().delivered == 1
 
 
 @pytest.mark.django_db
@@ -229,7 +198,7 @@ def test_a_lead_rejected_before_its_delivery_is_withdrawn(summit, hook, receiver
     assert Delivery.objects.count() == 1
     reject_leads(summit, [lead.lead_id], "Competitor")
     assert not Delivery.objects.exists()
-    assert _deliver().attempted == 0
+    assert deliver().attempted == 0
     assert receiver.received == []
 
 
@@ -241,7 +210,7 @@ def test_held_leads_are_delivered_once_approved(summit, hook, receiver):
     assert lead.status == "in_review"
     assert not Delivery.objects.exists()
     approve_leads(summit, [lead.lead_id])
-    assert _deliver().delivered == 1
+    assert deliver().delivered == 1
 
 
 @pytest.mark.django_db
@@ -250,11 +219,11 @@ def test_a_disabled_destination_holds_its_deliveries_until_enabled(summit, hook,
     hook.save()
     process_leads(summit, [good_lead()])
     assert Delivery.objects.get().state == "pending"
-    assert _deliver().attempted == 0
+    assert deliver().attempted == 0
     assert receiver.received == []
     hook.enabled = True
     hook.save()
-    assert _deliver().delivered == 1
+    assert deliver().delivered == 1
 
 
 @pytest.mark.django_db
@@ -270,22 +239,22 @@ def test_a_failing_destination_pauses_then_a_probe_resumes_it(summit, hook, rece
     receiver.default = Reply(500, b"down")
     process_leads(summit, [good_lead(email=f"p{i}@acme-corp.com") for i in range(5)])
 
-    _deliver()
+    deliver()
 
     hook.refresh_from_db()
     assert hook.failures_in_a_row >= 3  # one request per lead, all failed, until the pause
     assert hook.paused_until is not None and hook.paused_until > timezone.now()
     assert "HTTP 500" in hook.pause_reason
-    _make_due()
-    assert _deliver().attempted == 0  # paused: nothing is posted, no attempt spent
+    make_due()
+    assert deliver().attempted == 0  # paused: nothing is posted, no attempt spent
 
     # The pause ends: exactly one delivery is posted as a probe; it succeeds and the rest follow.
     receiver.default = Reply(200)
     Destination.objects.filter(pk=hook.pk).update(paused_until=timezone.now() - dt.timedelta(seconds=1))
-    first = _deliver()
+    first = deliver()
     hook.refresh_from_db()
     assert (hook.failures_in_a_row, hook.paused_until) == (0, None)
-    assert first.delivered + _deliver().delivered == 5
+    assert first.delivered + deliver().delivered == 5
     assert Delivery.objects.filter(state="delivered").count() == 5
 
 
@@ -294,12 +263,12 @@ def test_a_failed_probe_pauses_longer(summit, hook, receiver, settings):
     settings.LEADGATE_DELIVERY_PAUSE_AFTER = 2
     receiver.default = Reply(500, b"down")
     process_leads(summit, [good_lead(email=f"q{i}@acme-corp.com") for i in range(3)])
-    _deliver()
+    deliver()
     hook.refresh_from_db()
     first_pause = hook.paused_until - timezone.now()
     Destination.objects.filter(pk=hook.pk).update(paused_until=timezone.now() - dt.timedelta(seconds=1))
-    _make_due()
-    assert _deliver().attempted == 1  # the probe only
+    make_due()
+    assert deliver().attempted == 1  # the probe only
     hook.refresh_from_db()
     assert hook.paused_until - timezone.now() > first_pause
 
@@ -316,7 +285,7 @@ def test_one_failing_destination_never_stalls_another(summit, hook, receiver, se
         receiver.default = Reply(500, b"down")
         process_leads(summit, [good_lead(email=f"r{i}@acme-corp.com") for i in range(4)])
 
-        _deliver()
+        deliver()
 
         assert Delivery.objects.filter(destination=other, state="delivered").count() == 4
         assert not Delivery.objects.filter(destination=hook, state="delivered").exists()
@@ -330,7 +299,7 @@ def test_one_failing_destination_never_stalls_another(summit, hook, receiver, se
 def test_a_slow_receiver_times_out_and_is_retried(summit, hook, receiver):
     receiver.script(Reply(200, delay=2.0))
     process_leads(summit, [good_lead()])
-    _deliver(timeouts=Timeouts(connect=1, read=0.5, total=1))
+    deliver(timeouts=Timeouts(connect=1, read=0.5, total=1))
     delivery = Delivery.objects.get()
     assert delivery.state == "retrying"
     assert delivery.last_error.startswith("timeout:")
@@ -344,7 +313,7 @@ def test_an_expired_claim_is_claimed_again_and_a_late_answer_is_not_recorded(sum
         prepared = prepare(hook, session)
         [stale] = claim(prepared, 1, 1, 1)
         Delivery.objects.update(next_attempt_at=timezone.now() - dt.timedelta(seconds=1))  # lease over
-        assert _deliver().delivered == 1
+        assert deliver().delivered == 1
         from leadgate.delivery.engine import Round, record
 
         late = prepared.transport.send(stale.leads)
@@ -365,7 +334,7 @@ def test_two_workers_at_once_post_each_delivery_once(summit, hook, receiver):
 
     def work():
         try:
-            _deliver()
+            deliver()
         except Exception as exc:  # pragma: no cover - shown by the assertion below
             errors.append(exc)
         finally:
@@ -397,10 +366,10 @@ def test_redelivering_a_lead_posts_it_again_with_the_same_id_and_says_who_asked(
     from leadgate.leads.services import Actor
 
     [lead] = process_leads(summit, [good_lead()])
-    _deliver()
+    deliver()
     redeliver(lead, hook, actor=Actor("web ann"))
     assert Delivery.objects.get().state == "pending"
-    assert _deliver().delivered == 1
+    assert deliver().delivered == 1
     first, second = (post.headers["webhook-id"] for post in receiver.received)
     assert first == second
     event = LeadEvent.objects.filter(lead=lead, kind="redelivered").get()

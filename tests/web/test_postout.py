@@ -12,13 +12,13 @@ import json
 import pytest
 from django.utils import timezone
 
-from leadgate.delivery.engine import Deliverer
 from leadgate.delivery.models import Delivery, DeliveryAttempt, Destination, DestinationMapping, Exchange
 from leadgate.leads.services import process_leads
 from leadgate.lib.tokens import new_webhook_secret
 from leadgate.sources.models import Source
 from tests.conftest import good_lead
-from tests.receiver import Receiver, Reply
+from tests.deliveries import deliver, make_due
+from tests.receiver import Reply
 
 SLUG = "data-summit-2026"
 TAB = f"/sources/{SLUG}/postout/"
@@ -27,42 +27,16 @@ SECRET = "whsec_" + "c2VjcmV0LWZvci10aGUtdGVzdHMtb25seQ=="
 
 
 @pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def hook(summit, receiver, settings):
-    """The example's webhook destination: the local receiver (a token in its path), a known secret."""
-    settings.LEADGATE_ALLOW_PRIVATE_DESTINATIONS = True
-    destination = Destination.objects.get(key=KEY)
-    destination.url = receiver.url + "/hooks/T0K3N-in-path"
-    destination.set_secret(SECRET)
-    destination.save()
-    return destination
-
-
-def _deliver():
-    deliverer = Deliverer(threads=2)
-    try:
-        return deliverer.run_once()
-    finally:
-        deliverer.close()
-
-
-def _make_due():
-    Delivery.objects.filter(state__in=["pending", "retrying"]).update(
-        next_attempt_at=timezone.now() - dt.timedelta(seconds=1)
-    )
+def hook_secret():
+    """A known secret, to look for on every page."""
+    return SECRET
 
 
 @pytest.fixture
 def delivered(hook, summit, receiver):
     """Two leads delivered by the engine: one attempt each, with its exchange."""
     process_leads(summit, [good_lead(), good_lead(email="bo@acme-corp.com")])
-    _deliver()
+    deliver()
     assert set(Delivery.objects.values_list("state", flat=True)) == {"delivered"}
     return summit
 
@@ -73,7 +47,7 @@ def dead(hook, summit, receiver, settings):
     settings.LEADGATE_DELIVERY_MAX_ATTEMPTS = 1
     receiver.default = Reply(503, b"down for maintenance")
     process_leads(summit, [good_lead(email=f"dead{i}@acme-corp.com") for i in range(3)])
-    _deliver()
+    deliver()
     assert Delivery.objects.filter(state="dead").count() == 3
     receiver.default = Reply()
     return summit
@@ -284,8 +258,8 @@ def test_retry_the_ticked_dead_letters_then_they_are_delivered(manager, dead, re
         "pending",
         "dead",
     )
-    _make_due()
-    _deliver()
+    make_due()
+    deliver()
     first.refresh_from_db()
     assert first.state == "delivered"
     assert DeliveryAttempt.objects.filter(delivery=first).count() == 2

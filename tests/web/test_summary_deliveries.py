@@ -10,45 +10,20 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from leadgate.delivery.engine import Deliverer
 from leadgate.delivery.models import Delivery, Destination
 from leadgate.leads.models import Lead
 from leadgate.leads.services import process_leads
 from leadgate.lib.tokens import new_webhook_secret
 from leadgate.web import stats
-from tests.conftest import good_lead
-from tests.receiver import Receiver, Reply
+from tests.conftest import HOOK_PATH, good_lead
+from tests.deliveries import deliver
+from tests.receiver import Reply
 
 from .conftest import signed_in
 
 SLUG = "data-summit-2026"
 SUMMARY = f"/sources/{SLUG}/"
 COUNTERS = f"/sources/{SLUG}/counters"
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def hook(summit, receiver, settings):
-    settings.LEADGATE_ALLOW_PRIVATE_DESTINATIONS = True
-    destination = Destination.objects.get(key="crm_webhook")
-    destination.url = receiver.url + "/hooks/leads"
-    destination.set_secret(new_webhook_secret())
-    destination.save()
-    return destination
-
-
-def _deliver():
-    deliverer = Deliverer(threads=2)
-    try:
-        return deliverer.run_once()
-    finally:
-        deliverer.close()
 
 
 def _accept(summit, name):
@@ -63,16 +38,16 @@ def delivered(summit, hook, receiver, settings):
     by the source's rules. Each step posts on its own so that which lead gets which answer is certain."""
     leads = {"delivered": [_accept(summit, f"ok{i}") for i in range(3)]}
     receiver.script(*[Reply(201, f'{{"id": "crm-{i}"}}'.encode()) for i in range(3)])
-    assert _deliver().delivered == 3
+    assert deliver().delivered == 3
     leads["retrying"] = _accept(summit, "slow")
     receiver.default = Reply(503, b"<script>alert(1)</script> try later")
-    assert _deliver().retrying == 1
+    assert deliver().retrying == 1
     settings.LEADGATE_DELIVERY_MAX_ATTEMPTS = 1
     leads["dead"] = _accept(summit, "gone")
-    assert _deliver().dead == 1
+    assert deliver().dead == 1
     leads["refused"] = _accept(summit, "refused")
     receiver.default = Reply(422, b'{"error": "Email domain is blocked"}')
-    assert _deliver().refused == 1
+    assert deliver().refused == 1
     [leads["free_mail"]] = process_leads(summit, [good_lead(email="ann@gmail.com")])
     return leads
 
@@ -130,7 +105,7 @@ def test_the_reconciliation_says_what_is_off_and_links_to_it(delivered, viewer):
 def test_when_every_accepted_lead_is_delivered_one_sentence_says_so(summit, hook, viewer):
     for i in range(2):
         _accept(summit, f"p{i}")
-    _deliver()
+    deliver()
     body = _text(viewer.get(COUNTERS))
     assert "All 2 accepted leads are in every destination." in body
     assert 'data-reconciled="yes"' in body and "data-gap=" not in body
@@ -142,7 +117,7 @@ def test_a_destination_added_later_shows_the_missing_leads_until_redelivered(
     summit, hook, receiver, manager, viewer
 ):
     leads = [_accept(summit, f"p{i}") for i in range(2)]
-    _deliver()
+    deliver()
     second = Destination.objects.create(key="crm_two", kind="webhook", url=receiver.url + "/two")
     second.set_secret(new_webhook_secret())
     second.save()
@@ -159,10 +134,10 @@ def test_a_destination_added_later_shows_the_missing_leads_until_redelivered(
         assert response["Location"] == f"/sources/{SLUG}/leads/{lead.lead_id}/#deliveries"
     r = viewer.get(COUNTERS).context["counts"]["reconciliation"]
     assert (r.waiting, r.missing) == (2, 0)
-    _deliver()
+    deliver()
     r = viewer.get(COUNTERS).context["counts"]["reconciliation"]
     assert (r.delivered, r.reconciled) == (2, True)
-    assert sorted(post.path for post in receiver.received) == ["/hooks/leads"] * 2 + ["/two"] * 2
+    assert sorted(post.path for post in receiver.received) == [HOOK_PATH] * 2 + ["/two"] * 2
 
 
 def test_a_paused_or_disabled_destination_says_so_with_its_reason(summit, hook, viewer):
@@ -242,7 +217,7 @@ def test_redeliver_queues_an_accepted_lead_again_with_the_same_webhook_id(delive
     assert (delivery.state, delivery.attempts) == ("pending", 0)
     receiver.default = Reply(200)
     receiver.received.clear()
-    _deliver()
+    deliver()
     [post] = receiver.received
     assert post.headers["webhook-id"] == delivery.message_id
     delivery.refresh_from_db()
@@ -276,7 +251,7 @@ def test_redeliver_is_for_managers_with_a_csrf_token_and_accepted_leads_only(del
     assert "Redeliver" not in section and "Only accepted leads are delivered." in section
 
 
-def test_a_lead_without_a_delivery_to_an_attached_destination_offers_to_deliver(summit, hook, manager):
+def test_a_lead_without_a_delivery_to_an_attached_destination_offers_todeliver(summit, hook, manager):
     lead = _accept(summit, "p0")
     Delivery.objects.all().delete()
     body = _text(_lead_page(manager, lead))

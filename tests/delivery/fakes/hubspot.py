@@ -21,7 +21,6 @@ connection. Every request is recorded in `received`.
 from __future__ import annotations
 
 import datetime as dt
-import http.server
 import json
 import re
 import threading
@@ -32,6 +31,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.local_server import LocalServer, QuietHandler
 
 READ = "crm.objects.contacts.read"
 WRITE = "crm.objects.contacts.write"
@@ -128,7 +129,7 @@ class Contact:
     updated_at: str
 
 
-class FakeHubSpot:
+class FakeHubSpot(LocalServer):
     def __init__(self, tokens: Iterable[str] = ()) -> None:
         self.tokens: dict[str, frozenset[str]] = {token: ALL_SCOPES for token in tokens}
         self.expired: set[str] = set()
@@ -146,7 +147,7 @@ class FakeHubSpot:
         self._lock = threading.Lock()
         fake = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def _handle(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
@@ -186,20 +187,9 @@ class FakeHubSpot:
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
+        self._serve(Handler)
 
     # --- what tests use -----------------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def add_token(self, token: str, scopes: Iterable[str] = ALL_SCOPES) -> None:
         with self._lock:
@@ -215,10 +205,6 @@ class FakeHubSpot:
 
     def contact(self, email: str) -> Contact | None:
         return self._find("email", email)
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     # --- the API ------------------------------------------------------------------------------------------
 

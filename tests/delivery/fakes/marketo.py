@@ -24,7 +24,6 @@ Every request is recorded in `requests`.
 
 from __future__ import annotations
 
-import http.server
 import itertools
 import json
 import re
@@ -35,6 +34,8 @@ import urllib.parse
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+
+from tests.local_server import LocalServer, QuietHandler
 
 # REST name → (display name, data type), a few of a real instance's standard fields.
 STANDARD_FIELDS = {
@@ -89,7 +90,7 @@ class Lead:
     programs: dict[int, str] = field(default_factory=dict)  # program id → status name
 
 
-class FakeMarketo:
+class FakeMarketo(LocalServer):
     def __init__(self, client_id: str = "lg-client-id", client_secret: str = "lg-client-secret-8c1f") -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -107,7 +108,7 @@ class FakeMarketo:
         self._lock = threading.Lock()
         fake = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def _handle(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
@@ -133,24 +134,9 @@ class FakeMarketo:
 
             do_GET = do_POST = _handle
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
+        self._serve(Handler)
 
     # --- for tests ------------------------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def fail_next(self, *faults: Fault, times: int = 1) -> None:
         """Answer the next matching requests with these faults (each ``times`` times), then normally again."""

@@ -22,7 +22,6 @@ Every request is recorded in `requests`.
 
 from __future__ import annotations
 
-import http.server
 import json
 import secrets
 import threading
@@ -31,6 +30,8 @@ import urllib.parse
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+
+from tests.local_server import LocalServer, QuietHandler
 
 CLIENT_ID = "3MVG9fake.consumer.key"
 CLIENT_SECRET = "F4KE0C0NSUMERSECRET0123456789ABCDEF"
@@ -117,7 +118,7 @@ class Record:
     values: dict[str, Any]
 
 
-class FakeSalesforce:
+class FakeSalesforce(LocalServer):
     def __init__(self) -> None:
         self.client_id = CLIENT_ID
         self.client_secret = CLIENT_SECRET
@@ -133,7 +134,7 @@ class FakeSalesforce:
         self._lock = threading.Lock()
         fake = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def _handle(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
@@ -162,24 +163,9 @@ class FakeSalesforce:
 
             do_GET = do_POST = do_PATCH = _handle
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
+        self._serve(Handler)
 
     # --- what tests use ---------------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def expire_tokens(self) -> None:
         """Every token issued so far becomes invalid (a session timeout, a revoked app)."""
