@@ -134,6 +134,16 @@ TASKS = {
     }
 }
 
+# Django's cache is the database's: what it holds (the sign-in limit's failure counts) must be the same in
+# every web process and on every machine, and the database is the one thing they all share (no Redis or
+# memcached to run). Its table is made by a migration (leads 0008), so `migrate` is all it takes.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "leadgate_cache",
+    }
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

@@ -1,5 +1,8 @@
+from functools import partial
+
 from django.contrib import admin
 from django.urls import include, path
+from django.views.defaults import permission_denied
 
 from leadgate.api.main import api
 from leadgate.ops.views import healthz
@@ -15,3 +18,6 @@ urlpatterns = [
     path("f/", include("leadgate.capture.urls")),
     path("", include("leadgate.web.urls")),
 ]
+
+# A refused page or action (403) in plain words with a way back, in the UI's own layout.
+handler403 = partial(permission_denied, template_name="web/403.html")

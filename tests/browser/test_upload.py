@@ -1,5 +1,6 @@
-"""Upload Leads in a real browser: choose a file on the Summary, watch the upload's page follow the worker,
-read the counts and the row error, and see the Summary's counters change."""
+"""Upload Leads in a real browser: choose a file on the Uploads tab (a plain form; the Summary's dialog is
+tested in test_modals), watch the upload's page follow the worker, read the counts and the row error, and
+see the Summary's counters change."""
 
 from __future__ import annotations
 
@@ -24,10 +25,11 @@ CSV = (
 ).encode()
 
 
-def test_an_upload_from_the_summary_runs_and_changes_the_counters(signed_in, summit):
+def test_an_upload_from_the_uploads_tab_runs_and_changes_the_counters(signed_in, summit):
     page = signed_in.page
     signed_in.goto(f"/sources/{summit.slug}/")
     expect(page.locator('[data-counter="received"]')).to_have_text("0")
+    signed_in.goto(f"/sources/{summit.slug}/uploads/")
 
     form = page.locator("#upload")
     form.get_by_label("Choose a file or drop it here").set_input_files(

@@ -118,3 +118,65 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class KeptRejection(models.Model):
+    """A Resolve group someone marked "keep rejected": those leads are rejected rightly, hide them.
+
+    Shared by the team and kept across sign-ins. A group is named as ``leads.resolve.Group`` names it:
+    disposition code, field and value (the domain for domain codes).
+    """
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="kept_rejections")
+    code = models.CharField(max_length=48)
+    field = models.CharField(max_length=100, blank=True, default="")
+    value = models.TextField(blank=True, default="")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "code", "field", "value"], name="unique_kept_rejection")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source.slug} {self.code} {self.field}={self.value!r}"
+
+
+class ReprocessRun(models.Model):
+    """Leads being decided again in the background (Resolve → Reprocess), with the progress the page shows.
+
+    The LeadIDs are fixed when the run is queued: the group as the user saw it. The worker writes ``done``
+    and ``outcome`` after each batch, so the page can show a progress bar and a resumed run skips what
+    was done.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="reprocess_runs")
+    lead_ids = models.JSONField(default=list)
+    note = models.TextField(blank=True, default="")  # written in each lead's history
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    outcome = models.JSONField(default=dict, blank=True)  # {"reprocessed", "changed", "status": {…}}
+    error = models.TextField(blank=True, default="")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    actor = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "state"], name="reprocess_run_source_state")]
+
+    def __str__(self) -> str:
+        return f"reprocess {self.source.slug} {self.done}/{self.total} {self.state}"
+
+    @property
+    def active(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)

@@ -28,8 +28,17 @@ class FieldType(StrEnum):
 
 
 class DomainMode(StrEnum):
+    """How a domain list applies to an email field.
+
+    ``allow``: only domains on an allow list pass. ``exclude``: domains on the list are blocked. ``exempt``:
+    domains on the list pass the field's allow and exclude lists whatever they say: the exceptions one
+    source makes (Resolve → "Allow this domain for this source") without editing a shared list or turning
+    the field into an allow-only one. Suppression lists still apply: those leads must never be accepted.
+    """
+
     ALLOW = "allow"
     EXCLUDE = "exclude"
+    EXEMPT = "exempt"
 
 
 class DedupeKey(StrEnum):

@@ -348,6 +348,9 @@ class _FieldChecks:
             if r.mode is DomainMode.EXCLUDE
         ]
         allow_keys = [r.domain_list.key for r in field.domain_rules if r.mode is DomainMode.ALLOW]
+        exempt = [
+            domain_matcher_for(r.domain_list) for r in field.domain_rules if r.mode is DomainMode.EXEMPT
+        ]
         deliverability = field.check_deliverability
         domain_failures: dict[str, tuple[Failure, ...]] = {}
         fast_validate, library_validate = emails.fast_validate, emails.library_validate
@@ -359,6 +362,8 @@ class _FieldChecks:
                 reason = engine.resolver.undeliverable_reason(valid.ascii_domain, valid.domain)
                 if reason is not None:
                     found.append(Failure(catalogue.UNDELIVERABLE_EMAIL, f"is undeliverable: {reason}"))
+            if any(_matches(m, valid) for m in exempt):
+                return tuple(found)  # an exception the source made: its allow and exclude lists do not apply
             for key, matcher in exclude:
                 if _matches(matcher, valid):
                     what = f'has a blocked domain ("{valid.domain}" is on the exclude list "{key}")'

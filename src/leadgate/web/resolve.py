@@ -5,29 +5,41 @@ add the value to the picklist or map it as an alias, then reprocess the group's 
 to one action view. Without JavaScript it redirects back (post/redirect/get); with htmx it answers the group
 list alone, which replaces the one on the page.
 
-Reprocessing runs in the request for now: a group of a few thousand leads takes seconds.
+Reprocessing runs in the background (leads.tasks): the button queues a run, and the page follows its
+progress every second until the groups are shown again. "Keep rejected" is stored (``KeptRejection``): the
+team shares it and it outlives the session. "Allow this domain" adds the domain to a domain list the source
+owns, attached to the email field in ``exempt`` mode: it lets the domain through that source's allow and
+exclude lists and changes nothing for any other source or list.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from leadgate.accounts.models import Role
+from leadgate.leads.models import KeptRejection, ReprocessRun
 from leadgate.leads.resolve import DOMAIN_CODES, Group, group_lead_ids, group_leads, rejection_groups
-from leadgate.leads.services import Actor, reprocess_leads
+from leadgate.leads.services import Actor
+from leadgate.leads.tasks import queue_reprocess
 from leadgate.rules.catalogue import BY_CODE, DISALLOWED_LIST_VALUE, INVALID_LIST_VALUE
-from leadgate.rules.definitions import FieldRule, FieldType
+from leadgate.rules.definitions import DomainMode, FieldRule, FieldType
+from leadgate.rules.domains import matcher_for as domain_matcher_for
+from leadgate.rules.domains import normalize_domain
 from leadgate.rules.picklists import matcher_for
 from leadgate.sources import services as lists
 from leadgate.sources.compile import compiled_source
-from leadgate.sources.models import ListMapper, Picklist, Source
+from leadgate.sources.models import DomainList, FieldDomainList, ListMapper, Picklist, Source
 
 from . import views
 from .access import has_role, requires
@@ -37,8 +49,8 @@ LIST_CODES = (INVALID_LIST_VALUE, DISALLOWED_LIST_VALUE)
 SUGGESTIONS = 5
 #: Groups shown at most: past these the groups are small, and a page of forms for each would not help.
 SHOWN = 50
-#: Session key: per source, the groups a manager chose to keep rejected (hidden until shown again).
-KEPT = "resolve-kept"
+#: A finished reprocess run stays on the page this long for the person who started it.
+RUN_SHOWN = dt.timedelta(minutes=5)
 #: Session key: the sentence answering the last action, shown once.
 NOTICE = "resolve-notice"
 
@@ -53,6 +65,8 @@ class Row:
     value: str = ""  # the group's value as this user may see it
     masked: bool = False
     kept: bool = False
+    kept_mark: KeptRejection | None = None  # who marked it "keep rejected", and when
+    domain_allowed: bool = False  # a domain group whose domain the source has allowed since
     reprocessable: bool = True  # False for a reviewer's or a destination's rejection: rules do not undo it
     picklist: Picklist | None = None
     picklist_values: list[str] = field(default_factory=list)
@@ -71,8 +85,52 @@ def _source(slug: str) -> Source:
     return get_object_or_404(Source, slug=slug)
 
 
-def _kept(request: HttpRequest, source: Source) -> set[str]:
-    return set(request.session.get(KEPT, {}).get(source.slug, []))
+def _kept(source: Source) -> dict[str, KeptRejection]:
+    """The groups the team keeps rejected, by group key."""
+    kept = KeptRejection.objects.filter(source=source).select_related("user")
+    return {Group(k.code, k.field, k.value, 0).key: k for k in kept}
+
+
+def allowed_list_key(source: Source) -> str:
+    """The key of the domain list a source owns for the domains allowed on Resolve (snake_case)."""
+    return f"allowed_{source.slug.replace('-', '_')}"[:100]
+
+
+@transaction.atomic
+def allow_domain(source: Source, field_key: str, domain: str) -> DomainList:
+    """Let ``domain`` through the email field's allow and exclude lists, for this source only.
+
+    The domain goes on a list the source owns (made on first use), attached to the field in ``exempt``
+    mode. A shared list (free mail, an ABM account list) is never edited: other sources keep their rules.
+    Saving bumps the rules version, so every process decides with the new list from its next lead.
+    """
+    email = source.fields.filter(key=field_key, type=FieldType.EMAIL).first()
+    if email is None:
+        raise lists.ListError(f'Field "{field_key}" is not an email field of this source.')
+    domain = normalize_domain(domain)
+    if not domain or "@" in domain or "*" in domain:
+        raise lists.ListError(f'"{domain}" is not a domain that can be allowed.')
+    allowed, _ = DomainList.objects.select_for_update().get_or_create(
+        key=allowed_list_key(source), defaults={"name": f"Allowed for {source.name}"[:200]}
+    )
+    if allowed.builtin:
+        raise lists.ListError(f'"{allowed.key}" is a built-in list; it cannot hold exceptions.')
+    if domain not in allowed.domains:
+        allowed.domains = [*allowed.domains, domain]
+        allowed.save()
+    FieldDomainList.objects.update_or_create(
+        field=email, domain_list=allowed, defaults={"mode": DomainMode.EXEMPT.value}
+    )
+    return allowed
+
+
+def _exempt(rule: FieldRule | None, domain: str) -> str | None:
+    """The key of the exempt list of the field that lets ``domain`` through, if one does."""
+    for domain_rule in rule.domain_rules if rule else ():
+        exempt = domain_rule.mode is DomainMode.EXEMPT
+        if exempt and domain_matcher_for(domain_rule.domain_list).matches(domain):
+            return domain_rule.domain_list.key
+    return None
 
 
 @dataclass
@@ -86,7 +144,7 @@ class Rows:
 def _rows(request: HttpRequest, source: Source, code: str, show_kept: bool) -> Rows:
     rules = {rule.key: rule for rule in compiled_source(source).rules.fields}
     fields = {f.key: f for f in source.fields.select_related("picklist")}
-    kept = _kept(request, source)
+    kept = _kept(source)
     # Viewers see personal values masked, as on the Leads tab; a blocked domain is not personal.
     viewer = not has_role(request.user, Role.MANAGER)  # type: ignore[arg-type]
     masked_keys = {key for key, f in fields.items() if f.pii} if viewer else set()
@@ -101,10 +159,13 @@ def _rows(request: HttpRequest, source: Source, code: str, show_kept: bool) -> R
             title=disposition.title if disposition else group.code,
             field_label=rule.label if rule else group.field,
             kept=group.key in kept,
+            kept_mark=kept.get(group.key),
             masked=group.field in masked_keys and group.code not in DOMAIN_CODES and bool(group.value),
             reprocessable=disposition is not None and disposition.engine,
         )
         row.value = mask(group.value) if row.masked else group.value
+        if group.code in DOMAIN_CODES:
+            row.domain_allowed = _exempt(rule, group.value) is not None
         if group.code in LIST_CODES and rule is not None and rule.picklist is not None:
             _with_picklist(row, rule, fields[group.field].picklist, problem_suggestion(source, group))
         rows.append(row)
@@ -161,15 +222,42 @@ def _context(request: HttpRequest, source: Source) -> dict[str, Any]:
         "show_kept": show_kept,
         "codes": [(d.code, d.title) for d in BY_CODE.values() if d.status != "accepted"],
         "notice": request.session.pop(NOTICE, None),
+        "runs": _runs(request, source),
     }
+
+
+def _runs(request: HttpRequest, source: Source) -> list[ReprocessRun]:
+    """Runs to show: every run still going on this source (anyone's), and this user's recent results."""
+    recent = Q(user=request.user.pk, finished_at__gte=timezone.now() - RUN_SHOWN)
+    found = ReprocessRun.objects.filter(source=source).filter(Q(state__in=["queued", "running"]) | recent)
+    return list(found.defer("lead_ids").select_related("user").order_by("-id")[:5])
 
 
 @require_GET
 @requires(Role.VIEWER)
 def resolve(request: HttpRequest, slug: str) -> HttpResponse:
-    """The groups, largest first, filterable by code (the Summary links here with ``?code=``)."""
+    """The groups, largest first, filterable by code (the Summary links here with ``?code=``).
+
+    htmx asks for the group list alone when a reprocess run has finished."""
     source = _source(slug)
-    return render(request, "web/resolve/page.html", _context(request, source))
+    template = "web/resolve/groups.html" if getattr(request, "htmx", False) else "web/resolve/page.html"
+    return render(request, template, _context(request, source))
+
+
+@require_GET
+@requires(Role.VIEWER)
+def run_status(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+    """One reprocess run's progress box: htmx polls it every second while the run is queued or running.
+
+    When the run is over, the answer stops the polling and tells the page (HX-Trigger) to fetch the
+    groups again: the reprocessed leads have left their group."""
+    source = _source(slug)
+    runs = ReprocessRun.objects.defer("lead_ids").select_related("user")
+    run = get_object_or_404(runs, source=source, pk=run_id)
+    response = render(request, "web/resolve/run.html", {"source": source, "run": run})
+    if not run.active:
+        response["HX-Trigger"] = "reprocessed"
+    return response
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -192,6 +280,10 @@ def _note(source: Source, group: Group) -> str:
             return f'Resolve: "{group.value}" was added to picklist "{rule.picklist.key}"'
         if now:
             return f'Resolve: "{group.value}" was mapped to "{now}" on picklist "{rule.picklist.key}"'
+    if group.code in DOMAIN_CODES:
+        exempt = _exempt(rule, group.value)
+        if exempt:
+            return f'Resolve: "{group.value}" was allowed for this source (domain list "{exempt}")'
     return f"Resolve: reprocessed the {group.code} group of {group.field or 'the lead'}"
 
 
@@ -217,20 +309,31 @@ def _act(request: HttpRequest, source: Source, action: str, group: Group) -> str
             raise lists.ListError("Enter the value the list mapper should post out.")
         lists.set_mapper_entries(mapper, {post.get("target", ""): output})
         return f'List mapper "{mapper}" now posts "{post.get("target", "")}" as "{output}".'
-    if action in ("keep", "unkeep"):
-        kept_by_source = request.session.get(KEPT, {})
-        kept = set(kept_by_source.get(source.slug, []))
-        (kept.add if action == "keep" else kept.discard)(group.key)
-        kept_by_source[source.slug] = sorted(kept)
-        request.session[KEPT] = kept_by_source
-        if action == "keep":
-            return f"{group.count:,} leads stay rejected; the group is hidden."
+    if action == "allow_domain":
+        if group.code not in DOMAIN_CODES:
+            raise lists.ListError("Only a group rejected for its email domain can have the domain allowed.")
+        allowed = allow_domain(source, group.field, group.value)
+        return f'{group.value} is allowed for this source now (domain list "{allowed}"). Reprocess the leads.'
+    if action == "keep":
+        KeptRejection.objects.update_or_create(
+            source=source,
+            code=group.code,
+            field=group.field,
+            value=group.value,
+            defaults={"user": request.user, "at": timezone.now()},
+        )
+        return f"{group.count:,} leads stay rejected; the group is hidden."
+    if action == "unkeep":
+        KeptRejection.objects.filter(
+            source=source, code=group.code, field=group.field, value=group.value
+        ).delete()
         return "The group is shown again."
     if action == "reprocess":
         ids = group_lead_ids(source, group.code, group.field, group.value)
-        outcome = reprocess_leads(source, ids, actor=_actor(request), note=_note(source, group)).as_dict()
-        by_status = ", ".join(f"{n:,} {status.replace('_', ' ')}" for status, n in outcome["status"].items())
-        return f"Reprocessed {outcome['reprocessed']:,} leads: {by_status or 'none left'}."
+        if not ids:
+            return "No leads are left in this group."
+        queue_reprocess(source, ids, actor=_actor(request), note=_note(source, group))
+        return f"Reprocessing {len(ids):,} lead{'s' if len(ids) != 1 else ''}…"
     raise lists.ListError("Unknown action.")
 
 
@@ -259,4 +362,5 @@ def resolve_action(request: HttpRequest, slug: str) -> HttpResponse:
 urlpatterns = [
     path("sources/<slug:slug>/resolve/", resolve, name="resolve"),
     path("sources/<slug:slug>/resolve/act", resolve_action, name="resolve-act"),
+    path("sources/<slug:slug>/resolve/runs/<int:run_id>", run_status, name="resolve-run"),
 ]

@@ -2,7 +2,9 @@
 
 The form posts the file here (from the Summary or the tab); the file is kept and queued for a worker, and
 the browser goes to the upload's page, whose status box htmx refreshes every second until the upload is
-done. Everything shown comes from the file, so it is all escaped by the templates, never marked safe.
+done. From the Summary's Upload Leads dialog the form posts with htmx instead, and the same status box is
+answered into the dialog (``modal``): a dry run's preview, "Upload for real", the progress and the result.
+Everything shown comes from the file, so it is all escaped by the templates, never marked safe.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from leadgate.accounts.models import Role
 from leadgate.files.errors import FileError
@@ -62,8 +65,9 @@ def _preview(upload: Upload) -> list[dict[str, object]]:
     return rows
 
 
-def _status_context(upload: Upload) -> dict[str, object]:
+def _status_context(upload: Upload, modal: bool = False) -> dict[str, object]:
     return {
+        "modal": modal,
         "preview": _preview(upload) if upload.dry_run else [],
         "upload": upload,
         "active": upload.state in (Upload.State.QUEUED, Upload.State.PROCESSING),
@@ -98,11 +102,11 @@ def new_upload(request: HttpRequest, slug: str) -> HttpResponse:
         if request.POST.get("from") == "summary"
         else reverse("web:uploads", args=[source.slug])
     )
+    in_dialog = bool(getattr(request, "htmx", False)) and request.POST.get("from") == "summary"
     file = request.FILES.get("file")
-    if file is None:
-        messages.error(request, "Choose a file to upload: CSV, TXT, XLSX, XLS or ODS.")
-        return redirect(back)
     try:
+        if file is None:
+            raise FileError("no_file", "Choose a file to upload: CSV, TXT, XLSX, XLS or ODS.")
         upload = create_upload(
             source,
             file,
@@ -112,10 +116,20 @@ def new_upload(request: HttpRequest, slug: str) -> HttpResponse:
             actor=_actor(request),
         )
     except FileError as error:
+        if in_dialog:  # the form again, with the sentence, in the dialog
+            context = {"source": source, "tab": "summary", "upload_error": error.message}
+            return render(request, "web/uploads/upload_fields.html", context)
         messages.error(request, error.message)
         return redirect(back)
     queue_upload(upload)
+    if in_dialog:
+        return _in_dialog(request, source, upload)
     return redirect("web:upload", slug=source.slug, upload_id=upload.upload_id)
+
+
+def _in_dialog(request: HttpRequest, source: Source, upload: Upload) -> HttpResponse:
+    context = {"source": source, **_status_context(upload, modal=True)}
+    return render(request, "web/uploads/modal_status.html", context)
 
 
 @require_GET
@@ -134,10 +148,15 @@ def upload_page(request: HttpRequest, slug: str, upload_id: str) -> HttpResponse
 @require_GET
 @requires(Role.VIEWER)
 def upload_status(request: HttpRequest, slug: str, upload_id: str) -> HttpResponse:
-    """The upload's status box alone: htmx polls it while the upload runs; once done it stops polling."""
+    """The upload's status box alone: htmx polls it while the upload runs; once done it stops polling, and
+    tells the page (HX-Trigger: upload-done) so that the Summary's counters are fetched at once."""
     source = _source(slug)
     upload = _upload(source, upload_id)
-    return render(request, "web/uploads/status.html", {"source": source, **_status_context(upload)})
+    context = _status_context(upload, modal=request.GET.get("modal") == "1")
+    response = render(request, "web/uploads/status.html", {"source": source, **context})
+    if not context["active"]:
+        response["HX-Trigger"] = "upload-done"
+    return response
 
 
 @require_POST
@@ -146,9 +165,10 @@ def upload_for_real(request: HttpRequest, slug: str, upload_id: str) -> HttpResp
     """After a dry run: the same stored file uploaded again, this time saving the leads."""
     source = _source(slug)
     dry = _upload(source, upload_id)
+    in_dialog = bool(getattr(request, "htmx", False))
     if not dry.dry_run or dry.state != Upload.State.DONE:
         messages.error(request, "Only a finished dry run can be uploaded for real.")
-        return redirect("web:upload", slug=source.slug, upload_id=dry.upload_id)
+        return _to_upload_page(in_dialog, source, dry)
     try:
         with dry.file.open("rb") as stored:
             upload = create_upload(
@@ -162,9 +182,17 @@ def upload_for_real(request: HttpRequest, slug: str, upload_id: str) -> HttpResp
         # The stored file went missing or over a lowered limit: say so rather than fail with a trace.
         message = error.message if isinstance(error, FileError) else "The dry run's file is no longer kept."
         messages.error(request, f"{message} Upload the file again.")
-        return redirect("web:upload", slug=source.slug, upload_id=dry.upload_id)
+        return _to_upload_page(in_dialog, source, dry)
     queue_upload(upload)
+    if in_dialog:  # only the Summary's dialog posts this form with htmx
+        return _in_dialog(request, source, upload)
     return redirect("web:upload", slug=source.slug, upload_id=upload.upload_id)
+
+
+def _to_upload_page(in_dialog: bool, source: Source, upload: Upload) -> HttpResponse:
+    """To the upload's page, where the message is shown: the whole page goes there, not the dialog."""
+    url = reverse("web:upload", args=[source.slug, upload.upload_id])
+    return HttpResponseClientRedirect(url) if in_dialog else redirect(url)
 
 
 @require_GET

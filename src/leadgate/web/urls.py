@@ -10,6 +10,7 @@ from . import (
     postout,
     resolve,
     review,
+    signin,
     uploads,
     users,
     views,
@@ -19,11 +20,7 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path(
-        "signin/",
-        auth_views.LoginView.as_view(template_name="web/signin.html", redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("signin/", signin.SignInView.as_view(), name="login"),  # with a limit on failed attempts
     path("signout/", auth_views.LogoutView.as_view(next_page="web:login"), name="logout"),
     path("sources/", views.sources, name="sources"),
     path("sources/<slug:slug>/", views.source_summary, name="summary"),
