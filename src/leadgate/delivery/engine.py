@@ -48,6 +48,7 @@ from leadgate.delivery.backoff import retry_delay
 from leadgate.delivery.callbacks import record_callback
 from leadgate.delivery.destinations import transport_class
 from leadgate.delivery.destinations.base import DELIVERED, REFUSED, RETRY, OutgoingLead, Result, Transport
+from leadgate.delivery.destinations.base import Exchange as Record
 from leadgate.delivery.mapping import FieldMapping, load_mapping
 from leadgate.delivery.models import Delivery, DeliveryAttempt, Destination, Exchange, StatusCallback
 from leadgate.delivery.secrets import SecretUnreadable
@@ -412,7 +413,7 @@ def _record_posted(posted: Sequence[tuple[Job, list[Result]]], now: dt.datetime,
                 log.warning("delivery %s: its claim ended before the post did", delivery.message_id)
                 continue
             for exchange in result.exchanges:
-                exchanges.setdefault(id(exchange), _exchange_row(destination, exchange, now))
+                exchanges.setdefault(id(exchange), exchange_row(destination, exchange, now))
             delivery.attempts += 1
             delivery.claim = ""
             delivery.updated_at = now
@@ -494,22 +495,23 @@ def _save_outcomes(changed: list[Delivery]) -> None:
         Delivery.objects.bulk_update([d for d in changed if d.pk in wanted], OUTCOME_FIELDS, batch_size=500)
 
 
-def _exchange_row(destination: Destination, exchange: object, now: dt.datetime) -> Exchange:
-    from leadgate.delivery.destinations.base import Exchange as Record
-
-    assert isinstance(exchange, Record)
+def exchange_row(
+    destination: Destination, record: Record, at: dt.datetime, purpose: str = "delivery"
+) -> Exchange:
+    """A transport's record of one HTTP round trip as a row of the delivery log (already redacted)."""
     return Exchange(
         destination=destination,
-        at=now,
-        method=exchange.method,
-        url=exchange.url,
-        request_headers=exchange.request_headers,
-        request_body=exchange.request_body,
-        status=exchange.status,
-        reason=exchange.reason[:200],
-        response_body=exchange.response_body,
-        duration=exchange.duration,
-        error=exchange.error,
+        at=at,
+        purpose=purpose,
+        method=record.method,
+        url=record.url,
+        request_headers=record.request_headers,
+        request_body=record.request_body,
+        status=record.status,
+        reason=record.reason[:200],
+        response_body=record.response_body,
+        duration=record.duration,
+        error=record.error,
     )
 
 

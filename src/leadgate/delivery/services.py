@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from leadgate.delivery.destinations.base import Exchange as ExchangeRecord
 from leadgate.delivery.destinations.base import OutgoingLead, Result
-from leadgate.delivery.engine import prepare
+from leadgate.delivery.engine import exchange_row, prepare
 from leadgate.delivery.mapping import unmapped_values
 from leadgate.delivery.models import Delivery, Destination, Exchange
 from leadgate.leads.models import Lead, LeadEvent
@@ -102,24 +102,7 @@ def _verdict_sentence(result: Result) -> str:
 
 def _log(destination: Destination, records: Iterable[ExchangeRecord], purpose: str) -> list[Exchange]:
     now = timezone.now()
-    rows = [
-        Exchange(
-            destination=destination,
-            at=now,
-            purpose=purpose,
-            method=r.method,
-            url=r.url,
-            request_headers=r.request_headers,
-            request_body=r.request_body,
-            status=r.status,
-            reason=r.reason[:200],
-            response_body=r.response_body,
-            duration=r.duration,
-            error=r.error,
-        )
-        for r in records
-    ]
-    return Exchange.objects.bulk_create(rows)
+    return Exchange.objects.bulk_create([exchange_row(destination, r, now, purpose) for r in records])
 
 
 SAMPLES: Mapping[str, Any] = {
