@@ -170,6 +170,10 @@ class ReprocessRun(models.Model):
     created_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The worker doing the run holds it until then (renewed after each batch); a run whose holder died is
+    # taken up again by the worker's sweep. ``enqueued_at``: when a task for it was last queued.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["source", "state"], name="reprocess_run_source_state")]

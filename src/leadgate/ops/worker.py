@@ -18,7 +18,7 @@ from leadgate.ops.models import WorkerHeartbeat
 from leadgate.ops.services import HEARTBEAT_INTERVAL
 
 log = logging.getLogger(__name__)
-SWEEP_INTERVAL = 5  # seconds between looks for stalled uploads
+SWEEP_INTERVAL = 5  # seconds between looks for stalled uploads and reprocess runs
 PURGE_INTERVAL = 3600  # seconds between purges of expired idempotency keys
 
 
@@ -59,15 +59,17 @@ def _beat(worker_id: str, stop: threading.Event) -> None:
 
 
 def _sweep(stop: threading.Event) -> None:
-    """Queue again the uploads whose process died.
+    """Queue again the uploads and reprocess runs whose process died (or whose task was lost).
 
     A thread of its own, so that a slow query never delays the heartbeat.
     """
     from leadgate.files.uploads import resume_stalled_uploads
+    from leadgate.leads.tasks import resume_stalled_reprocess_runs
 
     while not stop.is_set():
         try:
             resume_stalled_uploads()
+            resume_stalled_reprocess_runs()
         except Exception:  # same as the heartbeat: a database hiccup must not end the sweeping
             log.warning("background sweep failed", exc_info=True)
         finally:
