@@ -498,3 +498,63 @@ def delivery_counts(source: Source) -> dict[str, int]:
     for state, n in Delivery.objects.filter(source=source).values_list("state").annotate(n=Count("id")):
         counts[state] = n
     return counts
+
+
+def preview_reprocess(
+    source: Source, statuses: Sequence[str] | None = None, codes: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """What ``reprocess_matching`` would do with the source's current rules, deciding without storing.
+
+    The same leads, in the same order, with the same exceptions (a reviewer's rejection stands); they are
+    checked in slices and settled in one pass, so a duplicate among them is found as reprocessing finds it
+    batch by batch. Nothing is written: no lead, no history, no delivery.
+    """
+    leads = Lead.objects.filter(source=source, status__in=statuses or ["rejected", "failed"])
+    if codes:
+        leads = leads.filter(disposition_code__in=[c.upper() for c in codes])
+    rows = list(
+        leads.order_by("submitted_at", "id").values_list(
+            "pk", "lead_id", "status", "disposition_code", "values"
+        )
+    )
+    deciding = [row for row in rows if row[3] != MANUAL]
+    holding = [row[0] for row in deciding if row[2] in ORIGINAL_STATUSES]  # they do not count against a cap
+    engine = batch_engine(source, compiled_source(source), exclude_ids=holding)
+    items: list[Any] = []
+    for part in _chunks(deciding, settings.LEADGATE_PROCESS_BATCH_SIZE):
+        inputs = [
+            LeadInput(lead_id, values, check_live=code == SOURCE_NOT_LIVE)
+            for _, lead_id, _, code, values in part
+        ]
+        try:
+            items.extend(engine.check(inputs).items)
+        except Exception:
+            log.exception(
+                "checking a preview batch of %d leads failed; checking them one by one", len(inputs)
+            )
+            items.extend(item for lead in inputs for item in _check_one(engine, lead))
+    decisions = _settle(engine, Checked(items), [row[1] for row in deciding]) if items else []
+    by_status: dict[str, int] = {}
+    by_code: dict[str, int] = {}
+    changed = accepted = 0
+    for (_, _, before_status, before_code, _), decision in zip(deciding, decisions, strict=True):
+        status = decision.status.value
+        if decision.status is Status.ACCEPTED:
+            accepted += 1
+            if source.review:
+                status = Status.IN_REVIEW.value
+        by_status[status] = by_status.get(status, 0) + 1
+        by_code[decision.disposition_code] = by_code.get(decision.disposition_code, 0) + 1
+        changed += int((status, decision.disposition_code) != (before_status, before_code))
+    manual = len(rows) - len(deciding)
+    if manual:
+        by_status[Status.REJECTED.value] = by_status.get(Status.REJECTED.value, 0) + manual
+        by_code[MANUAL] = by_code.get(MANUAL, 0) + manual
+    return {
+        "total": len(rows),
+        "accepted": accepted,
+        "changed": changed,
+        "manual": manual,
+        "status": by_status,
+        "dispositions": dict(sorted(by_code.items(), key=lambda kv: (-kv[1], kv[0]))),
+    }

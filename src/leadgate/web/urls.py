@@ -4,12 +4,15 @@ from django.urls import path
 from . import (
     catalogue,
     destinations,
+    fields,
     leads,
     lists,
     picklists,
     postout,
     resolve,
     review,
+    rules,
+    settings_tab,
     signin,
     uploads,
     users,
@@ -33,7 +36,8 @@ urlpatterns += leads.urlpatterns + resolve.urlpatterns + uploads.urlpatterns + r
 urlpatterns += postout.urlpatterns + destinations.urlpatterns
 # Global pages: picklists and list mappers, domain and suppression lists, dispositions, users.
 urlpatterns += picklists.urlpatterns + lists.urlpatterns + catalogue.urlpatterns + users.urlpatterns
-BUILT = {"summary", "leads", "resolve", "uploads", "postout"}
+urlpatterns += fields.urlpatterns + rules.urlpatterns + settings_tab.urlpatterns
+BUILT = {"summary", "leads", "resolve", "uploads", "postout", "fields", "rules", "settings"}
 # One URL per placeholder tab, named after it, so templates and later sessions reverse "web:fields" etc.
 urlpatterns += [
     path(f"sources/<slug:slug>/{name}/", views.source_tab, {"tab": name}, name=name)

@@ -35,6 +35,7 @@ TABS = (
     ("resolve", "Resolve"),
     ("fields", "Fields"),
     ("rules", "Rules"),
+    ("settings", "Settings"),
     ("postout", "Post-out"),
     ("uploads", "Uploads"),
 )
