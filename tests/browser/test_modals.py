@@ -5,7 +5,9 @@ run script, on every page that shows them."""
 
 from __future__ import annotations
 
+import io
 import re
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -112,7 +114,8 @@ def test_a_file_refused_at_the_door_is_said_in_the_dialog(signed_in, summit):
     )
     dialog.get_by_role("button", name="Upload", exact=True).click()
     expect(dialog.get_by_role("alert")).to_be_visible()
-    # The form is back, and upload.js set its box up again.
+    # The form is back, and upload.js set its box up again (on htmx's load event, just after the swap).
+    expect(dialog.locator("[data-dropzone][data-ready]")).to_be_attached()
     dialog.get_by_label("Choose a file or drop it here").set_input_files(
         {"name": "second.csv", "mimeType": "text/csv", "buffer": CSV}
     )
@@ -146,7 +149,8 @@ def test_download_xlsx_through_the_dialog_with_the_keyboard(signed_in, summit):
         dialog.get_by_role("button", name="Download").click()
     download = info.value
     assert download.suggested_filename.endswith(".xlsx")
-    book = openpyxl.load_workbook(download.path(), read_only=True)
+    # Playwright keeps the file under a random name without a suffix; openpyxl judges by the suffix.
+    book = openpyxl.load_workbook(io.BytesIO(Path(download.path()).read_bytes()), read_only=True)
     rows = list(book.active.iter_rows(values_only=True))
     assert rows[0][:4] == ("LeadID", "Status", "Disposition Code", "Custom Reason")
     assert len(rows) == 3  # the header and the two rejected leads
