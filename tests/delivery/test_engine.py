@@ -378,3 +378,33 @@ def test_redelivering_a_lead_posts_it_again_with_the_same_id_and_says_who_asked(
     lead.refresh_from_db()
     with pytest.raises(ValueError, match="only accepted leads"):
         redeliver(lead, hook)
+
+
+@pytest.mark.django_db
+def test_an_edited_accepted_lead_is_posted_again_with_its_new_values(summit, hook, receiver):
+    [lead] = process_leads(summit, [good_lead()])
+    deliver()
+    reprocess_leads(summit, [lead.lead_id], edits={lead.lead_id: {"email": "ann.lee@acme-group.com"}})
+    assert Delivery.objects.get().state == "pending"
+    assert deliver().delivered == 1
+    first, second = (json.loads(post.body) for post in receiver.received)
+    assert (first["fields"]["Email"], second["fields"]["Email"]) == (
+        "ann.lee@acme-corp.com",
+        "ann.lee@acme-group.com",
+    )
+    reprocess_leads(summit, [lead.lead_id])  # decided again, nothing changed: nothing to post
+    assert Delivery.objects.get().state == "delivered"
+
+
+@pytest.mark.django_db
+def test_an_upload_that_updates_accepted_leads_posts_them_again(summit, hook, receiver, tmp_path):
+    from leadgate.files.uploads import upload_file
+
+    [lead] = process_leads(summit, [good_lead()])
+    deliver()
+    path = tmp_path / "fix.csv"
+    path.write_text(f"LeadID,first_name\n{lead.lead_id},Annabel\n", encoding="utf-8")
+    upload_file(summit, path, update_accepted=True)
+    assert Delivery.objects.get().state == "pending"
+    assert deliver().delivered == 1
+    assert json.loads(receiver.received[-1].body)["lead_id"] == lead.lead_id

@@ -159,7 +159,7 @@ def test_requires_lets_each_role_do_what_it_may(people, role, allowed):
 
 
 def test_managers_see_upload_leads_and_viewers_do_not(summit, viewer, manager):
-    upload = f'href="/sources/{SLUG}/uploads/">Upload Leads'.encode()
+    upload = f'href="/sources/{SLUG}/uploads/" data-opens="upload">Upload Leads'.encode()
     assert upload not in viewer.get(f"/sources/{SLUG}/").content
     assert upload in manager.get(f"/sources/{SLUG}/").content
 

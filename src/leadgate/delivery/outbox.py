@@ -5,6 +5,8 @@
   already has is left alone: delivered stays delivered, and a dead or refused one is tried afresh, because
   the lead was fixed and accepted again).
 - A lead that stopped being accepted before it was delivered is withdrawn: its waiting deliveries go.
+- An accepted lead whose values were edited and that stays accepted is posted again (`leads_updated`), so the
+  CRM gets the corrected values: upserts update the record; a webhook post keeps its ``webhook-id``.
 
 Because the rows are written with the change, a crash after the commit loses nothing: the workers find them.
 """
@@ -74,3 +76,15 @@ def queue_deliveries(source: Source, leads: Sequence[Lead], at: dt.datetime, *, 
     ]
     insert(Delivery, rows)
     return len(rows)
+
+
+def leads_updated(source: Source, leads: Sequence[Lead], at: dt.datetime) -> int:
+    """Accepted leads whose values changed: their finished deliveries are due again (waiting ones post
+    the new values anyway, as a delivery reads the lead when it is posted). Returns how many."""
+    accepted = [lead.pk for lead in leads if lead.status == Status.ACCEPTED]
+    if not accepted:
+        return 0
+    finished = Delivery.objects.filter(lead_id__in=accepted).exclude(state__in=WAITING)
+    return finished.update(
+        state=Delivery.State.PENDING, attempts=0, next_attempt_at=at, claim="", updated_at=at
+    )

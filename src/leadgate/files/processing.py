@@ -545,12 +545,18 @@ class UploadRun:
             len(changed),
         )
         if self.announces:
-            from leadgate.delivery.outbox import leads_changed
+            from leadgate.delivery.outbox import leads_changed, leads_updated
 
             moved = [
                 r.lead.as_lead() for r in changed if (r.lead.status, r.lead.disposition_code) != r.before[:2]
             ]  # type: ignore[union-attr]
             leads_changed(self.source, moved, now)
+            edited = [
+                r.lead.as_lead()  # type: ignore[union-attr]
+                for r in changed
+                if r.changes and (r.lead.status, r.lead.disposition_code) == r.before[:2]  # type: ignore[union-attr]
+            ]
+            leads_updated(self.source, edited, now)
 
     def _flag_new_values(self, new: pl.DataFrame, deciding: list[Row]) -> None:
         """New values that look damaged: postal codes short of their leading zeros, letters turned to "?"."""

@@ -337,7 +337,7 @@ def reprocess_leads(
     lead's history. A lead that was rejected because the source was not live is checked for that again; any
     other lead was received while the source was live and is re-validated even after the source closed.
     """
-    from leadgate.delivery.outbox import leads_changed
+    from leadgate.delivery.outbox import leads_changed, leads_updated
 
     outcome = Outcome()
     edits = edits or {}
@@ -370,7 +370,7 @@ def reprocess_leads(
                     for lead in batch
                 ],
             )
-            events, moved = [], []
+            events, moved, edited = [], [], []
             for lead, decision, before, changed_values in zip(
                 batch, decisions, befores, changes, strict=True
             ):
@@ -385,9 +385,12 @@ def reprocess_leads(
                 outcome.count(lead, changed)
                 if (lead.status, lead.disposition_code) != before[:2]:
                     moved.append(lead)
+                elif changed_values:
+                    edited.append(lead)
             update_leads(batch, DECIDED_FIELDS)
             insert(LeadEvent, events)
             leads_changed(source, moved, now)
+            leads_updated(source, edited, now)
     return outcome
 
 
