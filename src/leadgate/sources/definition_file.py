@@ -266,7 +266,8 @@ def _read_destination(raw: object, path: str, errors: list[str]) -> dict[str, An
     }
 
 
-_FIELD_KEYS = {
+#: A field's keys in a definition file, in the order `export` writes them (the web UI names inputs by them).
+FIELD_KEYS = (
     "key",
     "label",
     "type",
@@ -285,11 +286,11 @@ _FIELD_KEYS = {
     "domain_lists",
     "check_deliverability",
     "country_format",
-}
+)
 
 
 def _read_field(raw: object, path: str, errors: list[str]) -> dict[str, Any]:
-    r = _Reader(raw, path, errors, _FIELD_KEYS, {"key"})
+    r = _Reader(raw, path, errors, set(FIELD_KEYS), {"key"})
     key = r.str("key", pattern=_KEY_RE, hint="must be snake_case")
     field_type = r.choice("type", tuple(t.value for t in d.FieldType), "text")
     domain_lists = []

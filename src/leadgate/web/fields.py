@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from leadgate.accounts.models import Role
 from leadgate.leads.models import Lead
 from leadgate.rules.definitions import FieldType
-from leadgate.sources.definition_file import DefinitionError, apply_definition, export_definition
+from leadgate.sources.definition_file import FIELD_KEYS, DefinitionError, apply_definition, export_definition
 from leadgate.sources.models import Field, Picklist, Source
 
 from .access import requires
@@ -38,25 +38,7 @@ REPROCESSED = ("rejected", "failed")
 PICKLIST_TYPES = (FieldType.PICKLIST.value, FieldType.MULTI_PICKLIST.value)
 TYPES = [t.value for t in FieldType]
 #: What each input of the field form is called in the definition file (and so in its errors).
-FIELD_INPUTS = (
-    "key",
-    "label",
-    "type",
-    "required",
-    "aliases",
-    "default",
-    "pii",
-    "max_length",
-    "min",
-    "max",
-    "integer",
-    "picklist",
-    "allowed_values",
-    "separator",
-    "mode",
-    "check_deliverability",
-    "country_format",
-)
+FIELD_INPUTS = tuple(key for key in FIELD_KEYS if key != "domain_lists")  # domain lists: the Rules tab
 _ERROR = re.compile(
     r"^sources\[0\](?:\.fields\[(?P<index>\d+)\])?(?:\.(?P<key>[a-z_]+))?[^:]*: (?P<text>.*)$"
 )
