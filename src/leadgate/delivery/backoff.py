@@ -21,7 +21,8 @@ RETRY_AFTER_CAP = dt.timedelta(hours=24)
 def retry_delay(attempts: int, retry_after: dt.timedelta | None = None) -> dt.timedelta:
     """The wait after ``attempts`` failed attempts: backoff with jitter, no sooner than Retry-After asks."""
     base = dt.timedelta(seconds=settings.LEADGATE_RETRY_BASE_SECONDS)
-    backoff = min(base * 2 ** min(attempts - 1, 20), RETRY_CAP) * random.uniform(0.8, 1.2)
+    backoff: dt.timedelta = min(base * 2 ** min(attempts - 1, 20), RETRY_CAP) * random.uniform(0.8, 1.2)
     if retry_after is None:
         return backoff
-    return max(backoff, min(retry_after, RETRY_AFTER_CAP))
+    wait: dt.timedelta = max(backoff, min(retry_after, RETRY_AFTER_CAP))
+    return wait

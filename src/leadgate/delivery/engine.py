@@ -38,6 +38,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, connections, transaction
@@ -160,7 +161,7 @@ class Deliverer:
         """Wait for posts to finish (at most ``timeout`` s for the first), then record all finished ones."""
         if not self.in_flight and not self.callbacks:
             return
-        pending = [*self.in_flight, *self.callbacks]
+        pending: list[Future[Any]] = [*self.in_flight, *self.callbacks]
         done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
         if done and len(done) < len(pending) // 2:
             # Linger a moment for more answers: one transaction records them all (a transaction per answer

@@ -7,6 +7,7 @@ loses one; the engine (`delivery.engine`) posts it. Every attempt is logged with
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from django.db import models
 
@@ -131,7 +132,7 @@ class DeliveryAttempt(models.Model):
     reason = models.TextField(blank=True, default="")
     external_id = models.CharField(max_length=200, blank=True, default="")
     duration = models.FloatField(default=0.0)  # seconds, all exchanges together
-    exchanges = models.ManyToManyField("Exchange", related_name="attempts")
+    exchanges: models.ManyToManyField[Exchange, Any] = models.ManyToManyField("Exchange", related_name="attempts")
 
     class Meta:
         ordering = ["delivery", "number"]
