@@ -132,7 +132,9 @@ class DeliveryAttempt(models.Model):
     reason = models.TextField(blank=True, default="")
     external_id = models.CharField(max_length=200, blank=True, default="")
     duration = models.FloatField(default=0.0)  # seconds, all exchanges together
-    exchanges: models.ManyToManyField[Exchange, Any] = models.ManyToManyField("Exchange", related_name="attempts")
+    exchanges: models.ManyToManyField[Exchange, Any] = models.ManyToManyField(
+        "Exchange", related_name="attempts"
+    )
 
     class Meta:
         ordering = ["delivery", "number"]
