@@ -190,3 +190,21 @@ def test_callback_secret_by_api(personas, summit):
     assert personas["viewer"].post("/sources/data-summit-2026/callback/rotate").status_code == 403
     after = personas["manager"].post("/sources/data-summit-2026/callback/rotate").json()
     assert after["secret"].startswith("whsec_") and after["secret"] != before
+
+
+def test_list_entries_that_are_not_domains_or_emails_are_refused(personas):
+    manager = personas["manager"]
+    bad = manager.send("put", "/domain-lists/competitors", {"domains": ["rival.com", "not a domain"]})
+    assert bad.status_code == 422
+    assert bad.json()["code"] == "invalid_domain"
+    assert 'domains[1]: "not a domain"' in bad.json()["detail"]
+    assert (
+        manager.send(
+            "put", "/domain-lists/competitors", {"domains": ["*.rival.com", "competitor.*"]}
+        ).status_code
+        == 200
+    )
+    bad = manager.send("post", "/suppression-lists/do_not_contact/add", {"emails": ["nobody"]})
+    assert (bad.status_code, bad.json()["code"]) == (422, "invalid_email")
+    listed = manager.send("get", "/suppression-lists/do_not_contact").json()
+    assert "nobody" not in listed["emails"]  # nothing changed

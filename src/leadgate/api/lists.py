@@ -136,11 +136,21 @@ def put_domain_list(request: HttpRequest, key: str, body: DomainsIn) -> dict[str
     """Replace the list's domains (``*`` wildcards: ``*.edu``, ``competitor.*``)."""
     require_role(request, Role.MANAGER)
     domain_list = _get(DomainList, key, "domain list")
+    _refuse_bad_entries(body.domains, "domains")
     try:
         services.set_domain_list(domain_list, body.domains)
     except services.ListError as exc:
         raise Problem(422, "builtin_list", str(exc)) from None
     return _domain_list_out(domain_list)
+
+
+def _refuse_bad_entries(entries: list[str], what: str) -> None:
+    """422 naming the first entry that is not a domain (or an email address), as the web pages check."""
+    check = services.email_entry_problem if what == "emails" else services.domain_entry_problem
+    for index, entry in enumerate(entries):
+        problem = check(entry) if entry.strip() else None
+        if problem:
+            raise Problem(422, f"invalid_{what[:-1]}", f'{what}[{index}]: "{entry.strip()}" {problem}.')
 
 
 def _suppression_out(x: SuppressionList) -> dict[str, Any]:
@@ -164,6 +174,8 @@ def put_suppression_list(request: HttpRequest, key: str, body: SuppressionIn) ->
     """Replace the list's emails and domains."""
     require_role(request, Role.MANAGER)
     suppression = _get(SuppressionList, key, "suppression list")
+    _refuse_bad_entries(body.emails, "emails")
+    _refuse_bad_entries(body.domains, "domains")
     services.set_suppression_list(suppression, body.emails, body.domains)
     return _suppression_out(suppression)
 
@@ -173,5 +185,7 @@ def add_to_suppression_list(request: HttpRequest, key: str, body: SuppressionIn)
     """Add emails and domains (a do-not-contact request, a returned lead) to the list."""
     require_role(request, Role.MANAGER)
     suppression = _get(SuppressionList, key, "suppression list")
+    _refuse_bad_entries(body.emails, "emails")
+    _refuse_bad_entries(body.domains, "domains")
     services.set_suppression_list(suppression, body.emails, body.domains, add=True)
     return _suppression_out(suppression)
