@@ -185,13 +185,13 @@ def test_errors_that_do_not_name_their_record_are_matched_by_value_or_retried(hu
     assert "no result for this lead" in results[2].reason and "shoe_size" in results[2].reason
 
 
-def test_without_multi_status_a_400_batch_is_sent_again_lead_by_lead(hubspot, session):
+def test_without_multi_status_a_400_batch_is_split_in_halves_down_to_the_bad_lead(hubspot, session):
     hubspot.multi_status = False  # one bad input fails the whole batch, nothing is written
     leads = [lead("one@acme-corp.com"), lead("not-an-email"), lead("three@acme-corp.com")]
     results = transport(hubspot, session).send(leads)
     assert verdicts(results) == [DELIVERED, REFUSED, DELIVERED]
     assert [e.status for e in results[0].exchanges] == [400, 200]
-    assert [len(r.json["inputs"]) for r in hubspot.received] == [3, 1, 1, 1]
+    assert [len(r.json["inputs"]) for r in hubspot.received] == [3, 1, 2, 1, 1]
     assert (
         results[1].reason
         == "HubSpot refused the record: HTTP 400: Email address not-an-email is invalid (VALIDATION_ERROR)"
@@ -199,6 +199,17 @@ def test_without_multi_status_a_400_batch_is_sent_again_lead_by_lead(hubspot, se
     assert results[0].external_id == hubspot.contact("one@acme-corp.com").id
     assert results[2].external_id == hubspot.contact("three@acme-corp.com").id
     assert len(hubspot.contacts) == 2
+
+
+def test_one_bad_lead_among_a_hundred_costs_a_few_requests_not_a_hundred(hubspot, session):
+    hubspot.multi_status = False
+    leads = [lead(f"p{i}@acme-corp.com") for i in range(100)]
+    leads[37] = lead("not-an-email")
+    results = transport(hubspot, session).send(leads)
+    assert [i for i, r in enumerate(results) if r.verdict == REFUSED] == [37]
+    assert all(r.verdict == DELIVERED for i, r in enumerate(results) if i != 37)
+    assert len(hubspot.received) <= 15  # 2·log2(100) + 1
+    assert len(hubspot.contacts) == 99
 
 
 def test_the_same_email_twice_in_a_batch_is_split_and_lands_on_one_contact(hubspot, session):
@@ -285,7 +296,7 @@ def test_without_retry_after_a_429_waits_out_hubspots_rate_limit_window(hubspot,
 
 
 def test_a_rate_limit_while_splitting_holds_back_the_rest(hubspot, session):
-    # the batch: 400 (duplicate email); the first lead alone: 200; the second alone: 429 → the third waits.
+    # the batch: 400 (duplicate email); the first half (one lead): 200; the second half: 429 → both wait.
     leads = [lead("a@acme-corp.com"), lead("A@acme-corp.com"), lead("c@acme-corp.com")]
     sender = transport(hubspot, session)
     original = sender._upsert

@@ -139,24 +139,28 @@ class HubSpotTransport(Transport):
         if verdict == DELIVERED:
             return self._read_records(leads, traces, response, exchanges)
         if verdict == REFUSED and len(leads) > 1:
-            return self._one_by_one(leads, exchanges)
+            return self._halves(leads, exchanges)
         if verdict == REFUSED:
             reason = f"HubSpot refused the record: {_said(response)}"
             return [Result(leads[0], verdict, reason, exchanges=exchanges)]
         return _retry(leads, self._trouble(response), exchanges, _wait(response))
 
-    def _one_by_one(self, leads: Sequence[OutgoingLead], batch: list[Exchange]) -> list[Result]:
-        """HubSpot refused the whole batch for one bad input: send each lead alone to find it."""
-        results: list[Result] = []
-        for position, lead in enumerate(leads):
-            [result] = self._upsert([lead])
+    def _halves(self, leads: Sequence[OutgoingLead], batch: list[Exchange]) -> list[Result]:
+        """HubSpot refused the whole batch for one bad input: send each half on its own, and so on down to
+        the bad lead — about 2·log2(n) requests for one bad lead among n, where one by one would take n
+        (HubSpot allows about a hundred requests in ten seconds)."""
+        middle = len(leads) // 2
+        first = self._upsert(leads[:middle])
+        for result in first:
             result.exchanges[:0] = batch
-            results.append(result)
-            if result.verdict == RETRY:  # rate limit, outage: the rest waits for the next attempt
-                rest = leads[position + 1 :]
-                results += _retry(rest, f"not sent alone yet: {result.reason}", batch, result.retry_after)
-                break
-        return results
+        stopped = next((r for r in first if r.verdict == RETRY), None)
+        if stopped is not None:  # rate limit, outage: the other half waits for the next attempt
+            rest = _retry(leads[middle:], f"not sent yet: {stopped.reason}", batch, stopped.retry_after)
+            return first + rest
+        second = self._upsert(leads[middle:])
+        for result in second:
+            result.exchanges[:0] = batch
+        return first + second
 
     def _read_records(
         self,
