@@ -26,7 +26,7 @@ def _banner(host: str, port: int, credentials: tuple[str, str] | None) -> None:
         print(
             "\n  First start: an admin user was created. This password is shown only once:\n"
             f"    username: {user}\n    password: {password}\n"
-            f"  Sign in at {url}/admin/\n",
+            f"  Sign in at {url}/\n",
             flush=True,
         )
 
