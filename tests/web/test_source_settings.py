@@ -12,8 +12,9 @@ from django.test import Client
 from leadgate.accounts.models import ApiKey
 from leadgate.accounts.services import create_api_key
 from leadgate.delivery.models import Delivery
-from leadgate.leads.models import Lead, LeadEvent
+from leadgate.leads.models import Lead, LeadEvent, ReprocessRun
 from leadgate.leads.services import preview_reprocess, process_leads, reject_leads
+from leadgate.leads.tasks import reprocess_task
 from leadgate.sources.definition_file import apply_definition, export_definition
 from leadgate.sources.models import Field, Source
 from tests.conftest import good_lead
@@ -416,8 +417,12 @@ def test_preview_says_how_many_would_be_accepted_and_changes_nothing(rejected, m
 
     response = manager.post(f"{BASE}/rules/reprocess")
     assert response.status_code == 302
+    run = ReprocessRun.objects.get()
+    assert (run.total, run.state) == (4, "queued")
+    assert 'data-run-state="queued"' in manager.get(response["Location"]).content.decode()
+    reprocess_task.call(run.pk)  # the worker's part; the tab shows the run's outcome
     page = manager.get(response["Location"]).content.decode()
-    assert "Reprocessed 4 leads with the new rules: 2 accepted, 2 rejected." in page
+    assert "Reprocessed 4 leads: 2 accepted, 2 rejected." in page
     leads = {lead.values["email"]: lead for lead in Lead.objects.filter(source=rejected)}
     assert (leads["pat@gmail.com"].status, leads["sam@gmail.com"].status) == ("accepted", "accepted")
     assert leads["PAT@gmail.com"].disposition_code == "REJECT_LEAD_DUPLICATE"

@@ -402,11 +402,17 @@ def reprocess_matching(
     actor: Actor = SYSTEM,
 ) -> Outcome:
     """Decide again the source's leads with these statuses (default: rejected and failed) and codes."""
+    return reprocess_leads(source, matching_lead_ids(source, statuses=statuses, codes=codes), actor=actor)
+
+
+def matching_lead_ids(
+    source: Source, *, statuses: Sequence[str] | None = None, codes: Sequence[str] | None = None
+) -> list[str]:
+    """The LeadIDs ``reprocess_matching`` decides again, oldest first."""
     leads = Lead.objects.filter(source=source, status__in=statuses or ["rejected", "failed"])
     if codes:
         leads = leads.filter(disposition_code__in=[c.upper() for c in codes])
-    ids = list(leads.order_by("submitted_at", "id").values_list("lead_id", flat=True))
-    return reprocess_leads(source, ids, actor=actor)
+    return list(leads.order_by("submitted_at", "id").values_list("lead_id", flat=True))
 
 
 DECIDED_FIELDS = [

@@ -27,6 +27,7 @@ from leadgate.leads.models import Lead
 from leadgate.rules.definitions import FieldType
 from leadgate.sources.definition_file import FIELD_KEYS, DefinitionError, apply_definition, export_definition
 from leadgate.sources.models import Field, Picklist, Source
+from leadgate.web.resolve import shown_runs
 
 from .access import requires
 from .views import TABS
@@ -247,6 +248,7 @@ def fields(request: HttpRequest, slug: str) -> HttpResponse:
             "rows": rows,
             "changed": rules_changed(request, source),
             "offer": offer_context(source),
+            "runs": shown_runs(request, source),
         },
     )
 

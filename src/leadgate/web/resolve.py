@@ -222,11 +222,11 @@ def _context(request: HttpRequest, source: Source) -> dict[str, Any]:
         "show_kept": show_kept,
         "codes": [(d.code, d.title) for d in BY_CODE.values() if d.status != "accepted"],
         "notice": request.session.pop(NOTICE, None),
-        "runs": _runs(request, source),
+        "runs": shown_runs(request, source),
     }
 
 
-def _runs(request: HttpRequest, source: Source) -> list[ReprocessRun]:
+def shown_runs(request: HttpRequest, source: Source) -> list[ReprocessRun]:
     """Runs to show: every run still going on this source (anyone's), and this user's recent results."""
     recent = Q(user=request.user.pk, finished_at__gte=timezone.now() - RUN_SHOWN)
     found = ReprocessRun.objects.filter(source=source).filter(Q(state__in=["queued", "running"]) | recent)

@@ -2,8 +2,8 @@
 
 Saved through the definition file like the Fields tab (``fields.save_source``). After a change of rules or
 fields, "Reprocess rejected leads with the new rules" first shows what the new rules would decide, without
-storing anything (``preview_reprocess``), then reprocesses them (``reprocess_matching``) in the request, as
-the Resolve tab does: a few thousand leads take seconds.
+storing anything (``preview_reprocess``), then reprocesses them in the background (a ``ReprocessRun``, with
+its progress on the tab), as the Resolve tab does.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from django.views.decorators.http import require_GET, require_POST
 from leadgate.accounts.models import Role
 from leadgate.leads.dedupe import ORIGINAL_STATUSES
 from leadgate.leads.models import Lead
-from leadgate.leads.services import Actor, preview_reprocess, reprocess_matching
+from leadgate.leads.services import Actor, matching_lead_ids, preview_reprocess
+from leadgate.leads.tasks import queue_reprocess
 from leadgate.rules.catalogue import BY_CODE
 from leadgate.rules.definitions import DedupeKey, DedupeScope, DomainMode, FieldType
 from leadgate.sources.models import DomainList, Source, SuppressionList
+from leadgate.web.resolve import shown_runs
 
 from .access import requires
 from .fields import (
@@ -99,6 +101,7 @@ def _context(request: HttpRequest, source: Source, post: Any = None, **extra: An
         "source": source,
         "tabs": TABS,
         "tab": "rules",
+        "runs": shown_runs(request, source),
         "dedupe": dedupe,
         "dedupe_keys": DEDUPE_KEYS,
         "dedupe_scopes": DEDUPE_SCOPES,
@@ -204,19 +207,16 @@ def rules_preview(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @requires(Role.MANAGER)
 def rules_reprocess(request: HttpRequest, slug: str) -> HttpResponse:
-    """Reprocess the source's rejected and failed leads with the rules as they are now."""
+    """Reprocess the source's rejected and failed leads with the rules as they are now, in the background
+    (a run the worker does batch by batch; the tab shows its progress, as Resolve does)."""
     source = _source(slug)
     actor = Actor(f"web {request.user.get_username()}", request.user)  # type: ignore[arg-type]
-    outcome = reprocess_matching(source, actor=actor).as_dict()
+    ids = matching_lead_ids(source)
     forget_changed(request, source)
-    by_status = ", ".join(
-        f"{n:,} {status.replace('_', ' ')}" for status, n in sorted(outcome["status"].items())
-    )
-    messages.success(
-        request,
-        f"Reprocessed {outcome['reprocessed']:,} lead{'s' if outcome['reprocessed'] != 1 else ''}"
-        f" with the new rules: {by_status or 'none left'}.",
-    )
+    if ids:
+        queue_reprocess(source, ids, actor=actor, note="Reprocessed with the new rules (Rules tab)")
+    else:
+        messages.info(request, "No rejected or failed leads to reprocess.")
     return redirect(reverse("web:rules", args=[source.slug]) + "#reprocess")
 
 
