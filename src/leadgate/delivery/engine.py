@@ -136,7 +136,7 @@ class Deliverer:
             while not stop.is_set():
                 try:
                     claimed = self.claim_all()
-                    if self.in_flight:
+                    if self.in_flight or self.callbacks:
                         self.collect(timeout=POLL_SECONDS)
                     elif not claimed:
                         stop.wait(POLL_SECONDS)
@@ -145,7 +145,9 @@ class Deliverer:
                     stop.wait(POLL_SECONDS)
                 finally:
                     close_old_connections()
-            self.collect(timeout=None)
+            # Stopping: record what is already on its way, so a restart posts as little as possible again.
+            while self.in_flight or self.callbacks:
+                self.collect(timeout=None)
         finally:
             self.close()
             connections.close_all()  # this thread's: a database must not wait for a thread that ended
@@ -209,7 +211,7 @@ class Deliverer:
             probe = destination.failures_in_a_row >= settings.LEADGATE_DELIVERY_PAUSE_AFTER
             batch = prepared.transport.batch_size if prepared.transport else 100
             limit = 1 if probe else room * batch
-            jobs = claim(prepared, limit, batch, per_destination, probe=probe)
+            jobs = claim(prepared, limit, batch, per_destination, self.session.timeouts, probe=probe)
             for job in jobs:
                 claimed += len(job.deliveries)
                 self.busy[destination.pk] += 1
@@ -291,15 +293,25 @@ def lease(leads: int, batch: int, parallel: int, timeouts: Timeouts) -> dt.timed
     return dt.timedelta(seconds=rounds * (3 * timeouts.total + 5) + 15)
 
 
-def claim(prepared: Prepared, limit: int, batch: int, parallel: int, *, probe: bool = False) -> list[Job]:
-    """Claim up to ``limit`` due deliveries of a destination; returns them as jobs of ``batch`` leads."""
+def claim(
+    prepared: Prepared,
+    limit: int,
+    batch: int,
+    parallel: int,
+    timeouts: Timeouts | None = None,
+    *,
+    probe: bool = False,
+) -> list[Job]:
+    """Claim up to ``limit`` due deliveries of a destination; returns them as jobs of ``batch`` leads.
+
+    ``timeouts``: those the posts will run under (default: the settings'), which set the lease."""
     destination = prepared.destination
     now = timezone.now()
     due = Delivery.objects.filter(destination=destination, state__in=DUE, next_attempt_at__lte=now)
     if not due.exists():  # most looks: answered without a write transaction (SQLite's one writer stays free)
         return []
     token = get_random_string(24)
-    until = now + lease(limit, batch, parallel, Timeouts.from_settings())
+    until = now + lease(limit, batch, parallel, timeouts or Timeouts.from_settings())
     with transaction.atomic():
         if probe:
             # One worker probes: the pause is pushed past the lease so the others keep waiting.
