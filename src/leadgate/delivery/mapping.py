@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadgate.delivery.models import Destination, DestinationMapping
-from leadgate.sources.models import ListMapperEntry, PicklistValue, Source
+from leadgate.sources.models import ListMapperEntry, Source
 
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
@@ -85,7 +85,7 @@ def mapping_problems(rows: Iterable[Mapping[str, Any]], sources: Iterable[Source
     from leadgate.sources.models import ListMapper
 
     problems = []
-    sources = list(sources)
+    fields = {source.slug: set(source.fields.values_list("key", flat=True)) for source in sources}
     mappers = set(ListMapper.objects.values_list("key", flat=True))
     for i, row in enumerate(rows):
         where = f"mapping[{i}]"
@@ -96,11 +96,9 @@ def mapping_problems(rows: Iterable[Mapping[str, Any]], sources: Iterable[Source
         if row.get("mapper") and row["mapper"] not in mappers:
             problems.append(f'{where}.mapper: no list mapper "{row["mapper"]}"')
         names = [row["from"]] if row.get("from") else _PLACEHOLDER.findall(row.get("value") or "")
-        for source in sources:
-            keys = set(source.fields.values_list("key", flat=True))
-            for name in names:
-                if name not in keys:
-                    problems.append(f'{where}: source "{source.slug}" has no field "{name}"')
+        for slug, keys in fields.items():
+            missing = [name for name in names if name not in keys]
+            problems += [f'{where}: source "{slug}" has no field "{name}"' for name in missing]
     return problems
 
 
@@ -109,17 +107,13 @@ def unmapped_values(destination: Destination) -> list[tuple[str, str, list[str]]
 
     Shown on the destination before the first post, so nobody learns of them from the CRM.
     """
+    from leadgate.sources.services import unmapped_values as missing_entries
+
+    rows = DestinationMapping.objects.filter(destination=destination, mapper__isnull=False)
     found = []
-    for row in DestinationMapping.objects.filter(
-        destination=destination, mapper__isnull=False
-    ).select_related("mapper"):
-        mapper = row.mapper
-        assert mapper is not None
-        missing = list(
-            PicklistValue.objects.filter(picklist_id=mapper.picklist_id)
-            .exclude(mapper_entries__mapper=mapper)
-            .values_list("value", flat=True)
-        )
+    for row in rows.select_related("mapper__picklist"):
+        assert row.mapper is not None
+        missing = missing_entries(row.mapper)
         if missing:
-            found.append((row.to, mapper.key, missing))
+            found.append((row.to, row.mapper.key, missing))
     return found

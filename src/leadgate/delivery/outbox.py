@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from django.db.models import QuerySet
+
 from leadgate.delivery.models import Delivery
 from leadgate.leads.models import Lead
 from leadgate.leads.store import insert
@@ -56,9 +58,7 @@ def queue_deliveries(source: Source, leads: Sequence[Lead], at: dt.datetime, *, 
     if not new:
         existing = Delivery.objects.filter(lead_id__in=accepted, destination_id__in=destinations)
         have = set(existing.values_list("lead_id", "destination_id"))
-        existing.filter(state__in=AGAIN).update(
-            state=Delivery.State.PENDING, attempts=0, next_attempt_at=at, claim="", updated_at=at
-        )
+        due_again(existing.filter(state__in=AGAIN), at)
     rows = [
         {
             "lead_id": lead_pk,
@@ -84,7 +84,11 @@ def leads_updated(source: Source, leads: Sequence[Lead], at: dt.datetime) -> int
     accepted = [lead.pk for lead in leads if lead.status == Status.ACCEPTED]
     if not accepted:
         return 0
-    finished = Delivery.objects.filter(lead_id__in=accepted).exclude(state__in=WAITING)
-    return finished.update(
+    return due_again(Delivery.objects.filter(lead_id__in=accepted).exclude(state__in=WAITING), at)
+
+
+def due_again(deliveries: QuerySet[Delivery], at: dt.datetime) -> int:
+    """Make deliveries pending again from ``at``, with all their attempts ahead of them; returns how many."""
+    return deliveries.update(
         state=Delivery.State.PENDING, attempts=0, next_attempt_at=at, claim="", updated_at=at
     )

@@ -19,6 +19,7 @@ from leadgate.delivery.destinations.base import OutgoingLead, Result
 from leadgate.delivery.engine import exchange_row, prepare
 from leadgate.delivery.mapping import unmapped_values
 from leadgate.delivery.models import Delivery, Destination, Exchange
+from leadgate.delivery.outbox import due_again
 from leadgate.leads.models import Lead, LeadEvent
 from leadgate.leads.services import SYSTEM, Actor, history_event
 from leadgate.leads.store import insert
@@ -149,10 +150,7 @@ def retry_deliveries(destination: Destination, message_ids: Iterable[str] | None
     rows = Delivery.objects.filter(destination=destination, state=Delivery.State.DEAD)
     if message_ids is not None:
         rows = rows.filter(message_id__in=list(message_ids))
-    now = timezone.now()
-    return rows.update(
-        state=Delivery.State.PENDING, attempts=0, next_attempt_at=now, claim="", updated_at=now
-    )
+    return due_again(rows, timezone.now())
 
 
 def redeliver(lead: Lead, destination: Destination, *, actor: Actor = SYSTEM) -> Delivery:
@@ -177,9 +175,7 @@ def redeliver(lead: Lead, destination: Destination, *, actor: Actor = SYSTEM) ->
             },
         )
         if not created:
-            Delivery.objects.filter(pk=delivery.pk).update(
-                state=Delivery.State.PENDING, attempts=0, next_attempt_at=now, claim="", updated_at=now
-            )
+            due_again(Delivery.objects.filter(pk=delivery.pk), now)
             delivery.refresh_from_db()
     return delivery
 
