@@ -15,8 +15,8 @@ from leadgate.leads.services import Actor, process_leads
 from leadgate.leads.tasks import queue_reprocess, reprocess_task, run_reprocess
 from leadgate.sources.definition_file import apply_definition
 from leadgate.sources.models import DomainList, FieldDomainList, Source
+from leadgate.sources.services import allowed_list_key
 from leadgate.web import signin
-from leadgate.web.resolve import allowed_list_key
 from tests.conftest import SPEC_EXAMPLE, good_lead
 
 from .conftest import PASSWORD, signed_in
@@ -190,7 +190,7 @@ def test_the_reprocess_button_queues_a_run_and_the_page_follows_it(manager, peop
 
 def test_a_run_records_its_progress_batch_by_batch(manager, summit, monkeypatch):
     process_leads(summit, [good_lead(email=f"p{i}@gmail.com") for i in range(5)])
-    from leadgate.web.resolve import allow_domain
+    from leadgate.sources.services import allow_domain
 
     allow_domain(summit, "email", "gmail.com")
     ids = list(Lead.objects.filter(source=summit).values_list("lead_id", flat=True))

@@ -16,10 +16,13 @@ from django.db.models import Max
 from rapidfuzz import fuzz, process
 
 from leadgate.lib.tokens import new_webhook_secret
+from leadgate.rules.definitions import DomainMode, FieldType
+from leadgate.rules.domains import normalize_domain
 from leadgate.rules.normalize import fold, loose_key
 
 from .models import (
     DomainList,
+    FieldDomainList,
     ListMapper,
     ListMapperEntry,
     Picklist,
@@ -346,3 +349,39 @@ def email_entry_problem(entry: str) -> str | None:
         return "is not an email address"
     problem = domain_entry_problem(domain, wildcards=False)
     return f"has a domain that {problem}" if problem else None
+
+
+# --- exceptions to a source's domain rules (Resolve → Allow this domain) -------------------------------
+
+
+def allowed_list_key(source: Source) -> str:
+    """The key of the domain list a source owns for the domains allowed on Resolve (snake_case)."""
+    return f"allowed_{source.slug.replace('-', '_')}"[:100]
+
+
+@transaction.atomic
+def allow_domain(source: Source, field_key: str, domain: str) -> DomainList:
+    """Let ``domain`` through the email field's allow and exclude lists, for this source only.
+
+    The domain goes on a list the source owns (made on first use), attached to the field in ``exempt``
+    mode. A shared list (free mail, an ABM account list) is never edited: other sources keep their rules.
+    Saving bumps the rules version, so every process decides with the new list from its next lead.
+    """
+    email = source.fields.filter(key=field_key, type=FieldType.EMAIL).first()
+    if email is None:
+        raise ListError(f'Field "{field_key}" is not an email field of this source.')
+    domain = normalize_domain(domain)
+    if not domain or "@" in domain or "*" in domain:
+        raise ListError(f'"{domain}" is not a domain that can be allowed.')
+    allowed, _ = DomainList.objects.select_for_update().get_or_create(
+        key=allowed_list_key(source), defaults={"name": f"Allowed for {source.name}"[:200]}
+    )
+    if allowed.builtin:
+        raise ListError(f'"{allowed.key}" is a built-in list; it cannot hold exceptions.')
+    if domain not in allowed.domains:
+        allowed.domains = [*allowed.domains, domain]
+        allowed.save()
+    FieldDomainList.objects.update_or_create(
+        field=email, domain_list=allowed, defaults={"mode": DomainMode.EXEMPT.value}
+    )
+    return allowed

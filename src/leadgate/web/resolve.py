@@ -18,7 +18,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -35,11 +34,10 @@ from leadgate.leads.tasks import queue_reprocess
 from leadgate.rules.catalogue import BY_CODE, DISALLOWED_LIST_VALUE, INVALID_LIST_VALUE
 from leadgate.rules.definitions import DomainMode, FieldRule, FieldType
 from leadgate.rules.domains import matcher_for as domain_matcher_for
-from leadgate.rules.domains import normalize_domain
 from leadgate.rules.picklists import matcher_for
 from leadgate.sources import services as lists
 from leadgate.sources.compile import compiled_source
-from leadgate.sources.models import DomainList, FieldDomainList, ListMapper, Picklist, Source
+from leadgate.sources.models import ListMapper, Picklist, Source
 
 from . import views
 from .access import has_role, requires
@@ -89,39 +87,6 @@ def _kept(source: Source) -> dict[str, KeptRejection]:
     """The groups the team keeps rejected, by group key."""
     kept = KeptRejection.objects.filter(source=source).select_related("user")
     return {Group(k.code, k.field, k.value, 0).key: k for k in kept}
-
-
-def allowed_list_key(source: Source) -> str:
-    """The key of the domain list a source owns for the domains allowed on Resolve (snake_case)."""
-    return f"allowed_{source.slug.replace('-', '_')}"[:100]
-
-
-@transaction.atomic
-def allow_domain(source: Source, field_key: str, domain: str) -> DomainList:
-    """Let ``domain`` through the email field's allow and exclude lists, for this source only.
-
-    The domain goes on a list the source owns (made on first use), attached to the field in ``exempt``
-    mode. A shared list (free mail, an ABM account list) is never edited: other sources keep their rules.
-    Saving bumps the rules version, so every process decides with the new list from its next lead.
-    """
-    email = source.fields.filter(key=field_key, type=FieldType.EMAIL).first()
-    if email is None:
-        raise lists.ListError(f'Field "{field_key}" is not an email field of this source.')
-    domain = normalize_domain(domain)
-    if not domain or "@" in domain or "*" in domain:
-        raise lists.ListError(f'"{domain}" is not a domain that can be allowed.')
-    allowed, _ = DomainList.objects.select_for_update().get_or_create(
-        key=allowed_list_key(source), defaults={"name": f"Allowed for {source.name}"[:200]}
-    )
-    if allowed.builtin:
-        raise lists.ListError(f'"{allowed.key}" is a built-in list; it cannot hold exceptions.')
-    if domain not in allowed.domains:
-        allowed.domains = [*allowed.domains, domain]
-        allowed.save()
-    FieldDomainList.objects.update_or_create(
-        field=email, domain_list=allowed, defaults={"mode": DomainMode.EXEMPT.value}
-    )
-    return allowed
 
 
 def _exempt(rule: FieldRule | None, domain: str) -> str | None:
@@ -312,7 +277,7 @@ def _act(request: HttpRequest, source: Source, action: str, group: Group) -> str
     if action == "allow_domain":
         if group.code not in DOMAIN_CODES:
             raise lists.ListError("Only a group rejected for its email domain can have the domain allowed.")
-        allowed = allow_domain(source, group.field, group.value)
+        allowed = lists.allow_domain(source, group.field, group.value)
         return f'{group.value} is allowed for this source now (domain list "{allowed}"). Reprocess the leads.'
     if action == "keep":
         KeptRejection.objects.update_or_create(
