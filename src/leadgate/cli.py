@@ -472,19 +472,18 @@ def cmd_destination(args: argparse.Namespace) -> None:
                 Delivery.objects.filter(destination=destination).values_list("state").annotate(n=Count("id"))
             )
             counts.update(dict(rows))
-            health = (
-                f"paused until {destination.paused_until:%Y-%m-%d %H:%M} UTC: {destination.pause_reason}"
-                if destination.paused_until
-                else "disabled"
-                if not destination.enabled
-                else "delivering"
-            )
+            health = destination.health
+            if health == "paused":
+                health = (
+                    f"paused until {destination.paused_until:%Y-%m-%d %H:%M} UTC: {destination.pause_reason}"
+                )
             if args.json:
                 _print_json(
                     {
                         "key": destination.key,
                         "kind": destination.kind,
                         "enabled": destination.enabled,
+                        "health": destination.health,
                         "failures_in_a_row": destination.failures_in_a_row,
                         "paused_until": destination.paused_until,
                         "pause_reason": destination.pause_reason,

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Router
 
 from leadgate.accounts.models import Role
@@ -55,16 +54,8 @@ def get_destination(key: str) -> Destination:
 
 def health(destination: Destination) -> dict[str, Any]:
     """How the destination is doing: disabled, paused by its circuit breaker, failing, or delivering."""
-    if not destination.enabled:
-        status = "disabled"
-    elif destination.paused_until and destination.paused_until > timezone.now():
-        status = "paused"
-    elif destination.failures_in_a_row:
-        status = "failing"
-    else:
-        status = "delivering"
     return {
-        "status": status,
+        "status": destination.health,
         "failures_in_a_row": destination.failures_in_a_row,
         "paused_until": destination.paused_until,
         "pause_reason": destination.pause_reason,

@@ -44,6 +44,18 @@ class Destination(models.Model):
     def __str__(self) -> str:
         return self.name or self.key
 
+    @property
+    def health(self) -> str:
+        """``disabled``, ``paused`` (by its circuit breaker), ``failing`` (its last requests failed) or
+        ``delivering``: one word for the web UI, the API and the CLI alike."""
+        from django.utils import timezone
+
+        if not self.enabled:
+            return "disabled"
+        if self.paused_until and self.paused_until > timezone.now():
+            return "paused"
+        return "failing" if self.failures_in_a_row else "delivering"
+
     def secret(self) -> str:
         """The secret to post with: the one entered in the UI, else the environment variable's."""
         from leadgate.delivery.secrets import decrypt

@@ -25,7 +25,6 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leadgate.accounts.models import Role
@@ -90,10 +89,10 @@ class Health:
 
 def health(destination: Destination) -> Health:
     """Delivering, paused by the circuit breaker (until when and why), or disabled."""
-    if not destination.enabled:
+    state = destination.health
+    if state == "disabled":
         return Health("disabled", "Disabled: nothing is posted", failures=destination.failures_in_a_row)
-    now = timezone.now()
-    if destination.paused_until and destination.paused_until > now:
+    if state == "paused":
         return Health(
             "paused",
             "Paused",
