@@ -408,3 +408,18 @@ def test_an_upload_that_updates_accepted_leads_posts_them_again(summit, hook, re
     assert Delivery.objects.get().state == "pending"
     assert deliver().delivered == 1
     assert json.loads(receiver.received[-1].body)["lead_id"] == lead.lead_id
+
+
+@pytest.mark.django_db
+def test_attaching_detaching_and_deleting_destinations_take_effect_for_the_next_lead(summit, hook):
+    other = Destination.objects.create(key="backup", kind="webhook", url="https://example.com/in")
+    process_leads(summit, [good_lead()])  # compiles the source with its one destination
+    summit.destinations.add(other)
+    process_leads(summit, [good_lead(email="bo@acme-corp.com")])
+    assert Delivery.objects.filter(destination=other).count() == 1
+    summit.destinations.remove(hook)
+    [lead] = process_leads(summit, [good_lead(email="cy@acme-corp.com")])
+    assert list(Delivery.objects.filter(lead=lead).values_list("destination__key", flat=True)) == ["backup"]
+    other.delete()
+    [lead] = process_leads(summit, [good_lead(email="di@acme-corp.com")])  # no delivery to a deleted one
+    assert lead.status == "accepted" and not Delivery.objects.filter(lead=lead).exists()

@@ -23,6 +23,7 @@ from leadgate.leads.models import Lead
 from leadgate.leads.store import insert
 from leadgate.lib.ids import ulid
 from leadgate.rules.catalogue import Status
+from leadgate.sources.compile import compiled_source
 from leadgate.sources.models import Source
 
 WAITING = (Delivery.State.PENDING, Delivery.State.RETRYING)
@@ -51,7 +52,7 @@ def queue_deliveries(source: Source, leads: Sequence[Lead], at: dt.datetime, *, 
         return 0
     # Disabled destinations too: disabling one pauses its posting (a CRM migration, a maintenance window),
     # and what was accepted meanwhile goes out once it is enabled again. Detaching stops it for good.
-    destinations = list(source.destinations.values_list("pk", flat=True))
+    destinations = compiled_source(source).destinations  # compiled once per change, not read per batch
     if not destinations:
         return 0
     have: set[tuple[int, int]] = set()

@@ -37,3 +37,8 @@ class SourcesConfig(AppConfig):
             weak=False,
             dispatch_uid="rules-version-suppression",
         )
+        # Which destinations a source posts to is compiled with its rules too (the outbox reads it on
+        # every acceptance).
+        m2m_changed.connect(
+            bump, sender=m.Source.destinations.through, weak=False, dispatch_uid="rules-version-destinations"
+        )

@@ -97,6 +97,7 @@ class CompiledSource:
     rules: d.SourceRules
     engine: Engine
     matcher: FieldKeyMatcher
+    destinations: tuple[int, ...] = ()  # pks of the destinations the source's accepted leads go to
 
 
 _compiled: dict[int, CompiledSource] = {}
@@ -123,7 +124,8 @@ def compiled_source(source: Source) -> CompiledSource:
     if cached is not None and cached.version == version:
         return cached
     rules = compile_source(source)
-    compiled = CompiledSource(version, rules, Engine(rules), FieldKeyMatcher(rules.fields))
+    destinations = tuple(source.destinations.order_by("pk").values_list("pk", flat=True))
+    compiled = CompiledSource(version, rules, Engine(rules), FieldKeyMatcher(rules.fields), destinations)
     with _compiled_lock:
         _compiled[source.pk] = compiled
     return compiled
