@@ -128,7 +128,7 @@ class UploadRun:
         self.actor = Actor(f"upload {upload.name} ({upload.upload_id})", upload.user)
         self.dry_memory = MemoryDedupeIndex() if upload.dry_run else None
         # Whether status changes set anything in motion (a callback URL, destinations to post to).
-        self.announces = bool(self.source.callback_url) or self.source.destinations.exists()
+        self.announces = bool(self.source.callback_url) or bool(compiled.destinations)
         self.checks: dict[str, Callable[[str, str | None], Any]] = {}
         self.alpha2: dict[str, str | None] = {}
         self.already_created = 0
