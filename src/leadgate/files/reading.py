@@ -162,35 +162,14 @@ def _first_line(error: Exception) -> str:
 
 
 def _read_text(path: Path) -> Sheet:
-    data = path.read_bytes()
+    text_bytes, encoding = decode_text(path.read_bytes())
     warnings: list[str] = []
-    if data.startswith(_UTF8_BOM):
-        encoding, text_bytes = "utf-8-bom", data[len(_UTF8_BOM) :]
-    elif data.startswith(_UTF16_BOMS):
-        encoding = "utf-16"
-        try:
-            text_bytes = data.decode("utf-16").encode("utf-8")
-        except UnicodeDecodeError:
-            raise FileError("unreadable_text", "The file says it is UTF-16 but is not.") from None
-    else:
-        encoding, text_bytes = "utf-8", data
-    _refuse_binary(text_bytes[:_SAMPLE])
-    if encoding == "utf-8":
-        try:
-            text_bytes.decode("utf-8")
-        except UnicodeDecodeError:
-            try:
-                text_bytes = data.decode("cp1252").encode("utf-8")
-            except UnicodeDecodeError:
-                raise FileError(
-                    "unreadable_text", "The file is not text in UTF-8, UTF-16 or Windows-1252."
-                ) from None
-            encoding = "windows-1252"
-            warnings.append(
-                'The file is not UTF-8, so it was read as Windows-1252 (what Excel\'s plain "CSV" writes).'
-                ' Characters outside Western European languages cannot survive that; save as "CSV UTF-8"'
-                " or XLSX to keep them."
-            )
+    if encoding == "windows-1252":
+        warnings.append(
+            'The file is not UTF-8, so it was read as Windows-1252 (what Excel\'s plain "CSV" writes).'
+            ' Characters outside Western European languages cannot survive that; save as "CSV UTF-8"'
+            " or XLSX to keep them."
+        )
     sample = text_bytes[:_SAMPLE].decode("utf-8", errors="ignore")
     delimiter, skip = _delimiter(sample)
     # One column more than the header has: a row that fills it has more cells than the header (a value
@@ -251,6 +230,35 @@ def _delimiter(sample: str) -> tuple[str, int]:
     counts = {d: header.count(d) for d in DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     return (best if counts[best] else ","), 0
+
+
+def decode_text(data: bytes) -> tuple[bytes, str]:
+    """A text file's bytes as UTF-8 (without BOM), and what it was: ``utf-8``, ``utf-8-bom``, ``utf-16``
+    (with its BOM) or ``windows-1252`` (not UTF-8: what Excel's plain "CSV" writes). Raises FileError
+    for binary data and for text in none of these."""
+    if data.startswith(_UTF8_BOM):
+        encoding, text_bytes = "utf-8-bom", data[len(_UTF8_BOM) :]
+    elif data.startswith(_UTF16_BOMS):
+        encoding = "utf-16"
+        try:
+            text_bytes = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise FileError("unreadable_text", "The file says it is UTF-16 but is not.") from None
+    else:
+        encoding, text_bytes = "utf-8", data
+    _refuse_binary(text_bytes[:_SAMPLE])
+    if encoding == "utf-8":
+        try:
+            text_bytes.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                text_bytes = data.decode("cp1252").encode("utf-8")
+            except UnicodeDecodeError:
+                raise FileError(
+                    "unreadable_text", "The file is not text in UTF-8, UTF-16 or Windows-1252."
+                ) from None
+            encoding = "windows-1252"
+    return text_bytes, encoding
 
 
 def _refuse_binary(sample: bytes) -> None:

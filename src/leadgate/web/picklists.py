@@ -22,6 +22,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from leadgate.accounts.models import Role
 from leadgate.delivery.models import DestinationMapping
+from leadgate.files import reading
+from leadgate.files.errors import FileError
 from leadgate.rules.normalize import fold
 from leadgate.rules.picklists import PicklistMatcher
 from leadgate.sources import services as lists
@@ -60,26 +62,15 @@ class ValuesFileError(ValueError):
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
-    """The text of an uploaded file and its encoding: UTF-8 (with or without BOM), UTF-16 with a BOM, or
-    Windows-1252 (what Excel's plain "CSV" writes) when it is not UTF-8."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data, encoding = data[3:], "utf-8"
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError:
-            raise ValuesFileError("The file says it is UTF-16 but is not.") from None
-    else:
-        encoding = "utf-8"
-    if b"\x00" in data[:4096]:
-        raise ValuesFileError("The file is not text: upload a CSV or TXT file with one value per line.")
+    """The text of an uploaded file and its encoding, read as Upload Leads reads text files."""
     try:
-        return data.decode("utf-8"), encoding
-    except UnicodeDecodeError:
-        try:
-            return data.decode("cp1252"), "windows-1252"
-        except UnicodeDecodeError:
-            raise ValuesFileError("The file is not text in UTF-8, UTF-16 or Windows-1252.") from None
+        text, encoding = reading.decode_text(data)
+    except FileError as exc:
+        if exc.code == "binary_file":
+            message = "The file is not text: upload a CSV or TXT file with one value per line."
+            raise ValuesFileError(message) from None
+        raise ValuesFileError(exc.message) from None
+    return text.decode("utf-8"), encoding
 
 
 def first_column(text: str, *, csv_file: bool) -> list[str]:
