@@ -18,7 +18,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from leadgate.accounts.models import User
-from leadgate.lib.ids import new_lead_id
+from leadgate.lib.ids import new_lead_ids
 from leadgate.rules.catalogue import FAILED_PROCESSING_ERROR, MANUAL, SOURCE_NOT_LIVE, Status
 from leadgate.rules.engine import Checked, Engine
 from leadgate.rules.headers import FieldKeyMatcher
@@ -281,11 +281,12 @@ def _prepare(
     new: list[Lead] = []
     notes: list[str] = []
     at = submitted_at or timezone.now()
+    lead_ids = new_lead_ids(len(batch))
     for i, raw in enumerate(batch):
         values, unknown = map_submission(compiled.matcher, raw)
         new.append(
             Lead(
-                lead_id=new_lead_id(),
+                lead_id=lead_ids[i],
                 source=source,
                 values=jsonable(values),
                 received_via=received_via,

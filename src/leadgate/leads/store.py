@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
@@ -47,39 +48,60 @@ def _plan(
     return sql, fields, [_preparer(f) for f in fields]
 
 
+def _reader(field: models.Field[Any, Any]) -> Callable[[models.Model], Any]:
+    """How an instance's value for ``field`` is read: ``pre_save`` only where it does something (``auto_now``
+    stamps the instance, as ``save`` would); a plain attribute read for the rest."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return lambda obj: field.pre_save(obj, True)
+    return operator.attrgetter(field.attname)
+
+
+def _column(values: list[Any], prepare: Prepare | None, adapted: dict[Any, Any]) -> list[Any]:
+    """One column's values in the driver's form. The rows of a batch share their timestamps, so each
+    distinct one is adapted once."""
+    if prepare is None:
+        return values
+    out: list[Any] = []
+    for value in values:
+        if value is None:
+            out.append(None)
+        elif isinstance(value, dt.datetime):
+            if value not in adapted:
+                adapted[value] = prepare(value)
+            out.append(adapted[value])
+        else:
+            out.append(prepare(value))
+    return out
+
+
 def insert(model: type[models.Model], rows: Sequence[models.Model | Mapping[str, Any]]) -> None:
     """Insert new rows of ``model``, as ``bulk_create`` would, without setting pks.
 
     A row is a model instance (fields' ``pre_save`` runs, so ``auto_now`` applies) or a mapping by field
     attname (``lead_id``, not ``lead``), where missing fields take their defaults: the cheaper form, for
-    rows nobody reads back. Call it inside a transaction; read pks back by a natural key when they are
-    needed (``insert_leads``).
+    rows nobody reads back. All rows of one call are of one form. Call it inside a transaction; read pks
+    back by a natural key when they are needed (``insert_leads``). Values are gathered column by column:
+    a batch of a thousand leads is 20 list comprehensions, not 20,000 calls through the field API.
     """
     if not rows:
         return
     sql, fields, preparers = _plan(model, connection.vendor)
-    pairs = list(zip(fields, preparers, strict=True))
-    # The rows of one batch share their timestamps: each distinct one is adapted once.
     adapted: dict[Any, Any] = {}
-    prepared = []
-    for obj in rows:
-        row = []
-        for field, prepare in pairs:
-            if isinstance(obj, Mapping):
-                value = obj[field.attname] if field.attname in obj else field.get_default()
+    columns = []
+    by_mapping = isinstance(rows[0], Mapping)
+    for f, prepare in zip(fields, preparers, strict=True):
+        if by_mapping:
+            name = f.attname
+            if all(name in row for row in rows):  # type: ignore[operator]
+                values = [row[name] for row in rows]  # type: ignore[index]
             else:
-                value = field.pre_save(obj, True)
-            if prepare is None or value is None:
-                row.append(value)
-            elif isinstance(value, dt.datetime):
-                if value not in adapted:
-                    adapted[value] = prepare(value)
-                row.append(adapted[value])
-            else:
-                row.append(prepare(value))
-        prepared.append(row)
+                values = [row[name] if name in row else f.get_default() for row in rows]  # type: ignore[index, operator]
+        else:
+            read = _reader(f)
+            values = [read(obj) for obj in rows]  # type: ignore[arg-type]
+        columns.append(_column(values, prepare, adapted))
     with connection.cursor() as cursor:
-        cursor.executemany(sql, prepared)
+        cursor.executemany(sql, list(zip(*columns, strict=True)))
 
 
 def insert_leads(leads: Sequence[Any]) -> None:
@@ -208,11 +230,12 @@ def update_columns(
         return
     sql = _update_sql(meta, fields)
     lists = []
+    adapted: dict[Any, Any] = {}
     for name, f in zip(names, fields, strict=True):
         value = columns[name]
         if isinstance(value, list | tuple):
             if isinstance(f, models.DateTimeField):
-                value = [None if v is None else connection.ops.adapt_datetimefield_value(v) for v in value]
+                value = _column(list(value), connection.ops.adapt_datetimefield_value, adapted)
             lists.append(value)
         else:
             if isinstance(f, models.DateTimeField) and value is not None:

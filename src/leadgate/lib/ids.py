@@ -33,7 +33,7 @@ def ulid(now_ms: int | None = None) -> str:
 
 
 def new_lead_id() -> str:
-    return LEAD_ID_PREFIX + ulid()
+    return new_lead_ids(1)[0]
 
 
 # RFC 4648 base32 ("A"–"Z", "2"–"7") to Crockford's, digit value for digit value.
