@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 
 import pytest
 
@@ -326,28 +327,143 @@ def test_an_upload_that_died_midway_resumes_after_its_last_stored_part(summit, t
 
     monkeypatch.setattr(processing, "PART_ROWS", 10)
     path = write_csv(tmp_path / "crash.csv", [row_of(email=f"c{i}@acme-corp.com") for i in range(35)])
-    real = processing.UploadRun._process
+    real = processing.NewLeads.store
     calls = []
 
-    def dies_on_the_third_part(self, part, done):
-        calls.append(done)
+    def dies_in_the_third_part(self):
+        calls.append(self.count)
+        real(self)
         if len(calls) == 3:
             raise KeyboardInterrupt  # the process is killed mid-part: that part's transaction is lost
-        return real(self, part, done)
 
-    monkeypatch.setattr(processing.UploadRun, "_process", dies_on_the_third_part)
+    monkeypatch.setattr(processing.NewLeads, "store", dies_in_the_third_part)
     upload = uploads.create_upload(summit, path, claim=True)
     with pytest.raises(KeyboardInterrupt):
         uploads.process_upload(upload, claimed=True)
     upload.refresh_from_db()
     assert (upload.state, upload.rows_done, upload.created) == ("processing", 20, 20)
     assert Lead.objects.count() == 20
-    monkeypatch.setattr(processing.UploadRun, "_process", real)
+    monkeypatch.setattr(processing.NewLeads, "store", real)
     Upload.objects.filter(pk=upload.pk).update(lease_until=None)  # the lease ran out
     assert uploads.resume_stalled_uploads(now=upload.created_at + uploads.REQUEUE_AFTER * 2) == 1
     done = uploads.process_upload(Upload.objects.get(pk=upload.pk))
     assert (done.state, done.rows_done, done.created) == ("done", 35, 35)
     assert Lead.objects.count() == 35
+
+
+def _overlapping(summit, monkeypatch, part_rows):
+    """Parts of ``part_rows`` rows, stored by the writer thread while the next is decided; PostgreSQL only
+    (the SQLite test database is in memory: one connection, so parts go one at a time)."""
+    from django.db import connection
+
+    from leadgate.files import processing
+
+    if connection.vendor != "postgresql":
+        pytest.skip("parts are stored on a connection of their own: tested on PostgreSQL")
+    monkeypatch.setattr(processing, "PART_ROWS", part_rows)
+    stored = []
+    real = processing.NewLeads.store
+
+    def store(self):
+        stored.append(threading.current_thread().name)
+        real(self)
+
+    monkeypatch.setattr(processing.NewLeads, "store", store)
+    return stored
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parts_stored_while_the_next_is_decided_keep_dedupe_and_the_cap_exact(summit, tmp_path, monkeypatch):
+    stored = _overlapping(summit, monkeypatch, 7)
+    summit.allocation = 25
+    summit.save()
+    # Each row's email repeats 9 rows later: in the next part, which is decided before this one is stored.
+    rows = [row_of(email=f"d{i % 9}-{i // 18}@acme-corp.com") for i in range(45)]
+    upload = upload_file(summit, write_csv(tmp_path / "parts.csv", rows))
+    assert upload.state == Upload.State.DONE, upload.error
+    assert set(stored) == {"upload-writer"} and len(stored) == 7
+    leads = list(Lead.objects.filter(source=summit).order_by("id"))
+    codes = [lead.disposition_code for lead in leads]
+    assert len(leads) == upload.created == 45
+    assert codes.count("REJECT_LEAD_DUPLICATE") == 18  # rows 9–17 and 27–35 repeat rows 0–8 and 18–26
+    assert codes.count("ACCEPT_LEAD") == upload.accepted == 25  # the cap, though parts overlapped
+    assert codes.count("REJECT_LEAD_ALLOCATION_REACHED") == 2
+    assert codes == [
+        lead.disposition_code for lead in Lead.objects.filter(source=summit).order_by("submitted_at", "id")
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_part_whose_decision_went_stale_is_decided_again(summit, tmp_path, monkeypatch):
+    from leadgate.files import processing
+
+    _overlapping(summit, monkeypatch, 5)
+    summit.allocation = None  # only the dedupe answers can go stale here
+    summit.save()
+    rows = [row_of(email=f"s{i}@acme-corp.com") for i in range(12)]
+    real = processing.UploadRun._decided
+    decided = []
+
+    def another_request_accepts_a_lead_meanwhile(self, part, done):
+        job = real(self, part, done)
+        decided.append(done)
+        if len(decided) == 2:  # the second part is decided; before it is stored, an API post takes s7
+            process_leads(summit, [good_lead(email="s7@acme-corp.com")])
+        return job
+
+    monkeypatch.setattr(processing.UploadRun, "_decided", another_request_accepts_a_lead_meanwhile)
+    upload = upload_file(summit, write_csv(tmp_path / "stale.csv", rows))
+    assert upload.state == Upload.State.DONE, upload.error
+    # The third part may have been decided before the second was found stale: it is then dropped too.
+    assert decided[:2] == [5, 10] and len(decided) <= 3
+    assert (upload.created, upload.accepted, upload.rejected) == (12, 11, 1)
+    row = Lead.objects.get(source=summit, upload=upload, values__email="s7@acme-corp.com")
+    assert row.disposition_code == "REJECT_LEAD_DUPLICATE"
+    assert Lead.objects.filter(source=summit).count() == 13
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_part_decided_before_another_request_took_the_last_places_is_decided_again(
+    summit, tmp_path, monkeypatch
+):
+    from leadgate.files import processing
+
+    _overlapping(summit, monkeypatch, 5)
+    summit.allocation = 7
+    summit.save()
+    real = processing.UploadRun._decided
+    decided = []
+
+    def another_request_accepts_a_lead_meanwhile(self, part, done):
+        job = real(self, part, done)
+        decided.append(done)
+        if len(decided) == 2:  # the second part counted 5 places taken; an API post takes a sixth
+            process_leads(summit, [good_lead(email="api@acme-corp.com")])
+        return job
+
+    monkeypatch.setattr(processing.UploadRun, "_decided", another_request_accepts_a_lead_meanwhile)
+    rows = [row_of(email=f"c{i}@acme-corp.com") for i in range(12)]
+    upload = upload_file(summit, write_csv(tmp_path / "cap.csv", rows))
+    assert upload.state == Upload.State.DONE, upload.error
+    assert (upload.created, upload.accepted) == (12, 6)
+    assert Lead.objects.filter(source=summit, status="accepted").count() == 7  # the cap, exactly
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_part_naming_leadids_waits_for_the_parts_before_it(summit, tmp_path, monkeypatch):
+    stored = _overlapping(summit, monkeypatch, 4)
+    wrong = write_csv(tmp_path / "a.csv", [row_of(email="w0@acme-corp.com", job_level="Chief Executive")])
+    lead_id = upload_file(summit, wrong).leads.get().lead_id  # rejected: not a job level of the picklist
+    rows = [["", *row_of(email=f"n{i}@acme-corp.com")] for i in range(8)]
+    rows[5] = [lead_id, *row_of(email="w0@acme-corp.com", first_name="Renamed")]
+    upload = upload_file(summit, write_csv(tmp_path / "b.csv", rows, header=["LeadID", *HEADER]))
+    assert upload.state == Upload.State.DONE, upload.error
+    assert (upload.created, upload.updated, upload.accepted) == (7, 1, 8)
+    fixed = Lead.objects.get(lead_id=lead_id)
+    assert (fixed.status, fixed.values["first_name"]) == ("accepted", "Renamed")
+    # The first file's part and the first four new rows went through the writer; the part naming the
+    # LeadID was decided under the lock once they were stored.
+    assert stored[:2] == ["upload-writer", "upload-writer"] and stored[2] == "MainThread"
 
 
 def test_a_row_with_more_cells_than_the_header_is_a_row_error_not_shifted_values(summit, tmp_path):

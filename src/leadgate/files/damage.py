@@ -193,25 +193,28 @@ class DamageReport:
     """Damage found in an upload, by kind and field, summed up as a few warnings (not one per row)."""
 
     def __init__(self) -> None:
-        self._kept: dict[tuple[str, str], list[int]] = defaultdict(list)
-        self._new: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+        # By row, so that a part decided twice (``bulk.Stale``) reports each row once.
+        self._kept: dict[tuple[str, str], dict[int, None]] = defaultdict(dict)
+        self._new: dict[tuple[str, str], dict[int, str]] = defaultdict(dict)
 
     def kept(self, kind: str, label: str, row: int) -> None:
         """An unchanged value came back damaged; the stored one was kept."""
-        self._kept[(kind, label)].append(row)
+        self._kept[(kind, label)][row] = None
 
     def suspicious(self, kind: str, label: str, row: int, value: str) -> None:
         """A new value that looks damaged."""
-        self._new[(kind, label)].append((row, value))
+        self._new[(kind, label)][row] = value
 
     def warnings(self) -> list[str]:
         out = []
-        for (kind, label), rows in self._kept.items():
+        for (kind, label), kept in self._kept.items():
+            rows = list(kept)
             out.append(
                 f"{label}: {len(rows):,} unchanged value(s) came back damaged ({_WHAT[kind]}) and the stored"
                 f" value was kept (rows {_rows(rows)})."
             )
-        for (kind, label), found in self._new.items():
+        for (kind, label), by_row in self._new.items():
+            found = list(by_row.items())
             examples = ", ".join(f'row {row}: "{value}"' for row, value in found[:_EXAMPLES])
             if kind == "postal":
                 what = (

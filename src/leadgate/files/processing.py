@@ -13,7 +13,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from leadgate.leads.models import Lead, LeadEvent, ReceivedVia
-from leadgate.leads.services import HELD_REASON, Actor, batch_engine, lock_source
+from leadgate.leads.services import HELD_REASON, Actor, allocation_used, batch_engine, lock_source
 from leadgate.leads.store import insert_columns, update_columns
 from leadgate.lib.ids import new_lead_ids, normalize_lead_id
 from leadgate.rules import catalogue, geo
@@ -36,6 +37,7 @@ from leadgate.sources.compile import CompiledSource, compiled_source
 from leadgate.sources.models import Source
 
 from . import damage
+from .bulk import Job, PartWriter, Stale, no_wait_for_disk, sqlite_for_bulk
 from .columns import column_name, match_columns
 from .errors import FileError
 from .guard import guard
@@ -45,56 +47,7 @@ from .reading import _ROW, Sheet
 PART_ROWS = 20_000  # rows per transaction: short enough that intake keeps flowing between parts
 LEASE = dt.timedelta(minutes=5)  # how long a process may go without finishing a part before others resume
 PREVIEW_ROWS = 1_000  # a dry run's per-row preview
-_BULK_CACHE_KIB = 256 * 1024  # SQLite's page cache while an upload runs
 Progress = Callable[[int, int], None]  # (rows done, rows)
-
-
-@contextlib.contextmanager
-def _sqlite_for_bulk() -> Iterator[Callable[[], None]]:
-    """On SQLite, set the connection up for a million inserts while the upload runs: a bigger page cache
-    (the lead indexes of a big source outgrow the usual 128 MiB), and the write-ahead log copied into the
-    database from a thread of its own while the upload decides its next part, rather than in each part's
-    commit, so that the copying runs on the other core.
-
-    Yields the function to call after each commit. Elsewhere it does nothing.
-    """
-    if connection.vendor != "sqlite" or connection.is_in_memory_db():
-        yield lambda: None
-        return
-    import sqlite3
-    import threading
-
-    wanted, done = threading.Event(), threading.Event()
-    path = connection.settings_dict["NAME"]
-
-    def copy_log() -> None:
-        db = sqlite3.connect(path, timeout=30)
-        try:
-            while not done.is_set():
-                wanted.wait()
-                wanted.clear()
-                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        finally:
-            db.close()
-
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        (cache_size,) = cursor.fetchone()
-        cursor.execute("PRAGMA wal_autocheckpoint")
-        (autocheckpoint,) = cursor.fetchone()
-        cursor.execute("PRAGMA wal_autocheckpoint=0")
-        cursor.execute(f"PRAGMA cache_size={min(int(cache_size), -_BULK_CACHE_KIB)}")
-    worker = threading.Thread(target=copy_log, name="wal-checkpoint", daemon=True)
-    worker.start()
-    try:
-        yield wanted.set
-    finally:
-        done.set()
-        wanted.set()
-        worker.join()
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
-            cursor.execute(f"PRAGMA cache_size={int(cache_size)}")
 
 
 @dataclass
@@ -136,6 +89,12 @@ class UploadRun:
         self.already_created_by = ""
         self.analyzed_at = 0  # leads this upload had created when the statistics were last refreshed
         self.lead_ids: dict[int, str | None] = {}  # row → its LeadID, normalised (None: not one)
+        # Rows naming a LeadID, and rows in error, are handled one by one; new rows stay in the frame.
+        self.one_by_one = _HAS_LEAD_ID | pl.col(_ROW).is_in(list(sheet.ragged))
+        # The accepted dedupe keys of parts decided but maybe not stored yet, oldest first (``_decided``).
+        self.pending: deque[MemoryDedupeIndex] = deque()
+        # The allocation count after the last part decided, counting leads maybe not stored yet.
+        self.allocated: int | None = None
 
     # The file as a table of values by field key.
 
@@ -201,24 +160,69 @@ class UploadRun:
         total = self.frame.height
         if self.progress:
             self.progress(upload.rows_done, total)
-        with _sqlite_for_bulk() as checkpoint:
+        if upload.dry_run:
             for start in range(upload.rows_done, total, PART_ROWS):
                 part = self.frame.slice(start, PART_ROWS)
-                if upload.dry_run:
-                    self._process(part, start + part.height)
-                else:
-                    with transaction.atomic():
-                        _no_wait_for_disk()
-                        self._process(part, start + part.height)
-                    checkpoint()
-                    self._refresh_statistics()
-                if self.progress:
-                    self.progress(start + part.height, total)
+                self._process(part, start + part.height)
+                self._progress(start + part.height)
+        else:
+            self._store_parts()
         upload.warnings = self.base_warnings + self.damage.warnings() + self._skipped_warning()
         upload.state = Upload.State.DONE
         upload.finished_at = timezone.now()
         upload.lease_until = None
         upload.save()
+
+    def _progress(self, done: int) -> None:
+        if self.progress:
+            self.progress(done, self.frame.height)
+
+    def _store_parts(self) -> None:
+        """Each part decided and stored, in order, from where the upload stopped.
+
+        Parts of new rows are decided while the part before them is being stored (``PartWriter``). A part
+        naming LeadIDs is decided and stored at once, under the source's lock, after the parts before it
+        are stored. Should a part stored by the writer find its decision stale, the rest go one at a time.
+        """
+        total = self.frame.height
+        start = self.upload.rows_done
+        overlap = self._can_overlap()
+        with sqlite_for_bulk() as after_commit:
+            while start < total:
+                with PartWriter() if overlap else contextlib.nullcontext() as writer:
+                    while start < total and not (writer and writer.stale):
+                        part = self.frame.slice(start, PART_ROWS)
+                        done = start + part.height
+                        if writer and part.filter(self.one_by_one).height == 0:
+                            writer.put(self._decided(part, done))
+                        else:
+                            if writer:
+                                writer.drain()
+                                if writer.stale:
+                                    break
+                            self.allocated = None  # counted afresh, under the lock
+                            with transaction.atomic():
+                                no_wait_for_disk()
+                                self._process(part, done)
+                            after_commit()
+                            self._stored(done)
+                        start = done
+                if writer and writer.stale:
+                    # Stored parts set rows_done; the stale part and those after it are decided again.
+                    start, overlap = self.upload.rows_done, False
+                    self.pending.clear()
+                    self.allocated = None
+
+    def _can_overlap(self) -> bool:
+        """Whether parts may be decided while others are stored: not inside a caller's transaction (which
+        must hold every lead), nor on an in-memory database (one connection)."""
+        return not transaction.get_connection().in_atomic_block and not (
+            connection.vendor == "sqlite" and connection.is_in_memory_db()
+        )
+
+    def _stored(self, done: int) -> None:
+        self._refresh_statistics()
+        self._progress(done)
 
     def _refresh_statistics(self) -> None:
         """Tell the database's planner how the leads table grew, as it grows.
@@ -291,10 +295,11 @@ class UploadRun:
             lock_source(source)
         compiled = compiled_source(source)
         now = timezone.now()
-        # Rows naming a LeadID, and rows in error, are handled one by one; new rows stay in the frame.
-        one_by_one = _HAS_LEAD_ID | pl.col(_ROW).is_in(list(self.sheet.ragged))
-        rows = self._rows(part.filter(one_by_one))
-        fresh = self._not_created_before(part.filter(~one_by_one), part["_i"][0])
+        rows = self._rows(part.filter(self.one_by_one))
+        fresh = part.filter(~self.one_by_one)
+        if fresh.height:
+            reach = self._earlier_reach()
+            fresh = self._not_created_before(fresh, part["_i"][0], reach)
         self._find_leads(rows)
         for row in rows:
             if row.lead is not None and row.action in ("", "skip"):
@@ -316,6 +321,54 @@ class UploadRun:
 
                 leads_changed(source, new.light_leads(), now, new=True)
         self._count(rows, new, done)
+
+    def _decided(self, part: pl.DataFrame, done: int) -> Job:
+        """A part of new rows decided without the source's lock, and the job that stores it under the lock
+        if the decision still holds then: the same rules, the same earlier uploads of the file, and the
+        same answers from the stored leads to every dedupe key asked (``CheckedDedupeIndex``)."""
+        source = self.source
+        compiled = compiled_source(source)
+        now = timezone.now()
+        reach = self._earlier_reach()
+        fresh = self._not_created_before(part, part["_i"][0], reach, count=False)
+        skipped = part.height - fresh.height
+        engine = batch_engine(source, compiled, allocated=self.allocated)
+        allocated_before = engine.allocation_used
+        index = None
+        if engine.dedupe_index is not None:
+            index = engine.dedupe_index = CheckedDedupeIndex(engine.dedupe_index, self.pending)
+        frame, decided = self._decide(engine, fresh, [])
+        capped = compiled.rules.allocation is not None
+        self.allocated = engine.allocation_used if capped else None
+        accepted = decided.clean_columns() if decided is not None else None
+        new = NewLeads(self, frame, decided, accepted, now)
+        self._flag_new_values(frame, [])
+        if index is not None:
+            self.pending.append(index.mine)
+
+        def store() -> None:
+            with transaction.atomic():
+                no_wait_for_disk()
+                lock_source(source)
+                if (
+                    compiled_source(source) is not compiled
+                    or self._earlier_reach()[0] != reach[0]
+                    or (index is not None and not index.still_holds())
+                    or (capped and allocation_used(source) != allocated_before)
+                ):
+                    raise Stale
+                self._skipped_as_created(skipped, reach[1])
+                new.store()
+                if self.announces:
+                    from leadgate.delivery.outbox import leads_changed
+
+                    leads_changed(source, new.light_leads(), now, new=True)
+                self._count([], new, done)
+            if index is not None:
+                self.pending.popleft()  # its leads are stored: the stored leads answer for them now
+            self._stored(done)
+
+        return store
 
     def _find_leads(self, rows: list[Row]) -> None:
         """The stored lead each LeadID names; unknown or foreign ones become row errors."""
@@ -349,15 +402,14 @@ class UploadRun:
                 if lead.status in (Status.ACCEPTED, Status.IN_REVIEW) and not self.upload.update_accepted:
                     row.action = "skip"
 
-    def _not_created_before(self, fresh: pl.DataFrame, start: int) -> pl.DataFrame:
-        """The new rows, less those an earlier upload of the same file created (or is creating).
+    def _earlier_reach(self) -> tuple[int, str]:
+        """How far earlier uploads of the same file have created its rows (or will: one still running
+        creates them all), and the furthest one's id.
 
-        The same file has the same rows in the same order, so an earlier upload of it has created its
-        rows up to its ``rows_done``, and one still running will create them all. Asked part by part
-        under the source's lock, so two uploads of one file at once create each row once.
+        The same file has the same rows in the same order, so an earlier upload of it has created its rows
+        up to its ``rows_done``. Asked part by part under the source's lock, so two uploads of one file at
+        once create each row once.
         """
-        if fresh.height == 0:
-            return fresh
         earlier = Upload.objects.filter(
             source=self.source, digest=self.upload.digest, dry_run=False, pk__lt=self.upload.pk
         ).values_list("upload_id", "state", "rows_done")
@@ -367,14 +419,25 @@ class UploadRun:
             reach = self.frame.height if running else rows_done
             if reach > bound:
                 bound, by = reach, upload_id
+        return bound, by
+
+    def _not_created_before(
+        self, fresh: pl.DataFrame, start: int, reach: tuple[int, str], count: bool = True
+    ) -> pl.DataFrame:
+        """The new rows, less those an earlier upload of the same file created (``_earlier_reach``)."""
+        bound, by = reach
         if bound <= start:
             return fresh
         left = fresh.filter(pl.col("_i") >= bound)
-        skipped = fresh.height - left.height
-        self.already_created += skipped
-        self.already_created_by = by
-        self.upload.unchanged += skipped
+        if count:
+            self._skipped_as_created(fresh.height - left.height, by)
         return left
+
+    def _skipped_as_created(self, skipped: int, by: str) -> None:
+        if skipped:
+            self.already_created += skipped
+            self.already_created_by = by
+            self.upload.unchanged += skipped
 
     def _merge(self, row: Row, compiled: CompiledSource) -> None:
         """The lead's values with the row's cells; a cell that is a spreadsheet's damaged copy of the stored
@@ -849,15 +912,6 @@ class NewLeads:
 _STATUS_OF_CODE = {d.code: d.status.value for d in catalogue.CATALOGUE}
 
 
-def _no_wait_for_disk() -> None:
-    """On PostgreSQL, commit this part without waiting for its log to reach the disk. A crash may lose the
-    last parts' commits, but never half of one, and the upload's progress is lost with them, so the upload
-    resumes from the last part that did reach the disk: nothing lost, nothing stored twice."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
 def _preview(row: Row) -> dict[str, Any]:
     lead = row.lead
     return {
@@ -900,3 +954,37 @@ class LayeredDedupeIndex:
 
     def add(self, key: str, lead_id: str) -> None:
         self.memory.add(key, lead_id)
+
+
+class CheckedDedupeIndex:
+    """A part's dedupe index while earlier parts may still be being stored (``PartWriter``): the stored
+    leads, then the keys the earlier parts accepted (``pending``, not all stored yet), then this part's own.
+
+    It keeps what each question should be answered by the stored leads once the earlier parts are stored,
+    so that the writer, under the source's lock, can ask again (``still_holds``): a lead another request
+    accepted, rejected or deleted meanwhile changes an answer, and the part is decided again.
+    """
+
+    def __init__(self, stored: Any, pending: deque[MemoryDedupeIndex]) -> None:
+        self.stored, self.pending = stored, pending
+        self.mine = MemoryDedupeIndex()
+        self.asked: list[tuple[list[str], dict[str, str]]] = []
+
+    def find(self, keys: Iterable[str]) -> Mapping[str, str]:
+        keys = list(keys)
+        # The earlier parts are listed before the stored leads are asked: one stored in between is then
+        # found among the stored leads, never in neither place.
+        earlier = list(self.pending)
+        expected = dict(self.stored.find(keys))
+        for memory in earlier:
+            expected.update(memory.find([k for k in keys if k not in expected]))
+        self.asked.append((keys, expected))
+        found = dict(expected)
+        found.update(self.mine.find([k for k in keys if k not in found]))
+        return found
+
+    def add(self, key: str, lead_id: str) -> None:
+        self.mine.add(key, lead_id)
+
+    def still_holds(self) -> bool:
+        return all(dict(self.stored.find(keys)) == expected for keys, expected in self.asked)

@@ -31,7 +31,7 @@ class StoredDedupeIndex:
             (now or timezone.now()) - dt.timedelta(days=rule.lookback_days) if rule.lookback_days else None
         )
 
-    def _select(self, key_sql: str, condition: str, values: list[str]) -> list[tuple[str, Any, int, str]]:
+    def _select(self, key_sql: str, condition: str, values: list[Any]) -> list[tuple[str, Any, int, str]]:
         """(key, submitted_at, pk, lead_id) of the originals matching ``condition``.
 
         Plain SQL: a lead post makes this query every time, and building it through the ORM cost more
@@ -73,18 +73,23 @@ class StoredDedupeIndex:
             elif kind == "email+phone":
                 pairs.add(tuple(value.split("|", 1)))
         found: dict[str, str] = {}
-        # Chunked so that a 1,000-lead batch stays well under SQLite's variable limit.
+        # PostgreSQL takes every key as one array; SQLite's are chunked to stay under its variable limit.
+        array = connection.vendor == "postgresql"
         for column, values in (("email_key", emails), ("phone_key", phones)):
             ordered = sorted(values)
             kind = column.split("_")[0]
-            for start in range(0, len(ordered), 500):
-                chunk = ordered[start : start + 500]
+            size = max(len(ordered), 1) if array else 500
+            for start in range(0, len(ordered), size):
+                chunk = ordered[start : start + size]
+                condition, params = (
+                    (f"{column} = ANY(%s)", [chunk])
+                    if array
+                    else (f"{column} IN ({', '.join(['%s'] * len(chunk))})", chunk)
+                )
                 found.update(
                     self._first_by_key(
                         (f"{kind}:{value}", at, pk, lead_id)
-                        for value, at, pk, lead_id in self._select(
-                            column, f"{column} IN ({', '.join(['%s'] * len(chunk))})", chunk
-                        )
+                        for value, at, pk, lead_id in self._select(column, condition, params)
                     )
                 )
         ordered_pairs = sorted(pairs)

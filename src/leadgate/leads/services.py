@@ -107,18 +107,23 @@ def _decide(engine: Engine, inputs: Sequence[LeadInput]) -> list[Decision]:
     return decisions
 
 
-def batch_engine(source: Source, compiled: CompiledSource, exclude_ids: Iterable[int] = ()) -> Engine:
-    """An engine for one batch, counting the source's allocation as it stands inside this transaction."""
+def batch_engine(
+    source: Source, compiled: CompiledSource, exclude_ids: Iterable[int] = (), allocated: int | None = None
+) -> Engine:
+    """An engine for one batch, counting the source's allocation as it stands inside this transaction
+    (or from ``allocated``, a count the caller carries over)."""
     rules = compiled.rules
     used = 0
     if rules.allocation is not None:
-        used = (
-            Lead.objects.filter(source=source, status__in=ORIGINAL_STATUSES)
-            .exclude(pk__in=list(exclude_ids))
-            .count()
-        )
+        used = allocated if allocated is not None else allocation_used(source, exclude_ids)
     index = StoredDedupeIndex(source, rules.dedupe) if rules.dedupe else None
     return compiled.engine.for_batch(dedupe_index=index, allocation_used=used)
+
+
+def allocation_used(source: Source, exclude_ids: Iterable[int] = ()) -> int:
+    """The leads counted towards the source's allocation cap: those accepted or held for review."""
+    leads = Lead.objects.filter(source=source, status__in=ORIGINAL_STATUSES)
+    return leads.exclude(pk__in=list(exclude_ids)).count() if exclude_ids else leads.count()
 
 
 def lock_source(source: Source) -> None:
