@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest
 from django.utils.datastructures import MultiValueDict
 from ninja.parser import Parser
 
-from leadgate.lib.text import storable
+from leadgate.lib.text import storable, storable_json
 
 
 class StorableTextParser(Parser):
     def parse_body(self, request: HttpRequest) -> Any:
-        return storable(json.loads(request.body))
+        return storable_json(request.body)
 
     def parse_querydict(
         self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
@@ -25,4 +24,4 @@ class StorableTextParser(Parser):
 
 def parse_json(body: bytes) -> Any:
     """What the intake endpoint parses by hand: the same storable JSON."""
-    return storable(json.loads(body))
+    return storable_json(body)
