@@ -10,6 +10,7 @@ import pytest
 
 from leadgate.files.models import Upload
 from leadgate.files.uploads import upload_file, upload_result
+from leadgate.leads.history import lead_history
 from leadgate.leads.models import Lead, LeadEvent
 from leadgate.leads.services import Actor, process_leads
 from leadgate.sources.models import Picklist
@@ -50,8 +51,23 @@ def test_new_rows_create_leads_decided_by_the_rules(summit, tmp_path):
         "REJECT_LEAD_INVALID_LIST_VALUE",
         "REJECT_LEAD_INVALID_EMAIL",
     ]
-    event = LeadEvent.objects.filter(lead=leads[0]).get()
-    assert event.kind == "received" and event.actor.startswith("upload leads.csv")
+    # No event is stored per uploaded lead: the history makes the "received" one from the lead and upload.
+    assert not LeadEvent.objects.filter(lead__in=leads).exists()
+    (event,) = lead_history(leads[1])
+    assert (event.kind, event.actor, event.at) == ("received", upload.actor_label, leads[1].submitted_at)
+    assert (event.status_after, event.code_after) == ("rejected", "REJECT_LEAD_INVALID_LIST_VALUE")
+
+
+def test_an_uploaded_leads_history_begins_with_the_decision_it_arrived_with(summit, tmp_path):
+    wrong = upload_file(summit, write_csv(tmp_path / "a.csv", [row_of(job_level="Chief Executive")]))
+    lead = wrong.leads.get()
+    fixed = [[lead.lead_id, *row_of(job_level="VP")]]
+    upload_file(summit, write_csv(tmp_path / "b.csv", fixed, header=["LeadID", *HEADER]))
+    received, edited = lead_history(Lead.objects.get(pk=lead.pk))
+    assert (received.kind, received.actor) == ("received", wrong.actor_label)
+    assert (received.status_after, received.code_after) == ("rejected", "REJECT_LEAD_INVALID_LIST_VALUE")
+    assert (edited.kind, edited.status_before, edited.status_after) == ("edited", "rejected", "accepted")
+    assert edited.changes == {"job_level": ["Chief Executive", "VP"]}
 
 
 def test_the_same_file_twice_creates_nothing_twice(summit, tmp_path):

@@ -13,6 +13,7 @@ from ninja import Query, Router
 
 from leadgate.accounts.models import Role
 from leadgate.delivery.models import Delivery
+from leadgate.leads.history import lead_history
 from leadgate.leads.models import Lead
 from leadgate.leads.services import map_submission, reject_leads, reprocess_leads
 from leadgate.lib.ids import normalize_lead_id
@@ -87,7 +88,7 @@ def _detail(lead: Lead) -> dict[str, Any]:
             "changes": e.changes,
             "note": e.note,
         }
-        for e in lead.events.select_related("user").order_by("at", "id")
+        for e in lead_history(lead)
     ]
     return out
 

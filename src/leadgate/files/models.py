@@ -70,3 +70,8 @@ class Upload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.upload_id} {self.name}"
+
+    @property
+    def actor_label(self) -> str:
+        """How a lead's history names this upload."""
+        return f"upload {self.name} ({self.upload_id})"

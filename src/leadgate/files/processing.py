@@ -78,7 +78,7 @@ class UploadRun:
         self._refuse_unusable()
         self.frame = self._cells(sheet)
         self.damage = damage.DamageReport()
-        self.actor = Actor(f"upload {upload.name} ({upload.upload_id})", upload.user)
+        self.actor = Actor(upload.actor_label, upload.user)
         self.dry_memory = MemoryDedupeIndex() if upload.dry_run else None
         # Whether status changes set anything in motion (a callback URL, destinations to post to).
         self.announces = bool(self.source.callback_url) or bool(compiled.destinations)
@@ -833,13 +833,16 @@ class NewLeads:
         self.rows = new[_ROW].to_list()
 
     def store(self) -> None:
+        """The new leads, without a "received" event each: the lead's history makes that event from the
+        lead and its upload (``leads.history``), and a million uploaded leads are not written twice."""
         if not self.columns:
             return
         run, now, n = self.run, self.now, self.count
         table = connection.ops.quote_name(Lead._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT MAX(id) FROM {table}")  # noqa: S608
-            (before,) = cursor.fetchone()
+        if run.announces:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT MAX(id) FROM {table}")  # noqa: S608
+                (before,) = cursor.fetchone()
         insert_columns(
             Lead,
             {
@@ -853,31 +856,14 @@ class NewLeads:
             },
             n,
         )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT lead_id, id FROM {table} WHERE upload_id = %s AND id > %s",  # noqa: S608
-                [run.upload.pk, before or 0],
-            )
-            pks = dict(cursor.fetchall())
-        self.pks = [pks[lead_id] for lead_id in self.columns["lead_id"]]
-        actor = run.actor
-        insert_columns(
-            LeadEvent,
-            {
-                "lead_id": self.pks,
-                "at": now,
-                "kind": LeadEvent.Kind.RECEIVED.value,
-                "user_id": actor.user.pk if actor.user else None,
-                "actor": actor.label,
-                "status_before": "",
-                "code_before": "",
-                "status_after": self.columns["status"],
-                "code_after": self.columns["disposition_code"],
-                "changes": "{}",
-                "note": "",
-            },
-            n,
-        )
+        if run.announces:  # the outbox needs each lead's pk
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT lead_id, id FROM {table} WHERE upload_id = %s AND id > %s",  # noqa: S608
+                    [run.upload.pk, before or 0],
+                )
+                pks = dict(cursor.fetchall())
+            self.pks = [pks[lead_id] for lead_id in self.columns["lead_id"]]
 
     def light_leads(self) -> list[Lead]:
         """The stored new leads as model instances with just their identity and decision."""

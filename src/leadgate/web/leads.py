@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from leadgate.accounts.models import Role
 from leadgate.delivery.models import DeliveryAttempt, Destination, Exchange
 from leadgate.delivery.services import redeliver
+from leadgate.leads.history import lead_history
 from leadgate.leads.models import Lead
 from leadgate.leads.services import Actor, reject_leads, reprocess_leads
 from leadgate.lib.ids import normalize_lead_id
@@ -264,7 +265,7 @@ def _value_rows(lead: Lead, labels: dict[str, str], masker: Masker) -> list[Valu
 
 def _history(lead: Lead, labels: dict[str, str], masker: Masker) -> list[dict[str, Any]]:
     """The lead's events, newest first, each change as (label, before, after)."""
-    events = lead.events.select_related("user").order_by("-at", "-id")
+    events = reversed(lead_history(lead))
     return [
         {
             "event": event,
