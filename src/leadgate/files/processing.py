@@ -44,7 +44,10 @@ from .guard import guard
 from .models import Upload
 from .reading import _ROW, Sheet
 
-PART_ROWS = 20_000  # rows per transaction: short enough that intake keeps flowing between parts
+# Rows per transaction: one holds the source's lock for a second or two, so intake keeps flowing between
+# parts; fewer, bigger parts write the pages of the random dedupe-key indexes fewer times (a million rows:
+# 40 s in parts of 40,000, 44 s in parts of 20,000).
+PART_ROWS = 40_000
 LEASE = dt.timedelta(minutes=5)  # how long a process may go without finishing a part before others resume
 PREVIEW_ROWS = 1_000  # a dry run's per-row preview
 Progress = Callable[[int, int], None]  # (rows done, rows)
