@@ -69,3 +69,22 @@ def test_update_leads_writes_the_values_the_caller_set_auto_now_included(summit)
     update_leads(leads, ["custom_reason", "updated_at"])
     for stored in Lead.objects.filter(pk__in=[lead.pk for lead in leads]):
         assert (stored.custom_reason, stored.updated_at) == ("checked by hand", then)
+
+
+def test_an_arriving_lead_is_the_lead_the_keyword_constructor_makes(summit):
+    at = timezone.now()
+    values = {"email": "ann@acme-corp.com"}
+    fast = Lead.arriving(summit, "LD-01JDQ3ZZZZZZZZZZZZZZZZZZZZ", values, "api", "ext-9", at)
+    slow = Lead(
+        lead_id="LD-01JDQ3ZZZZZZZZZZZZZZZZZZZZ",
+        source=summit,
+        values=values,
+        received_via="api",
+        external_id="ext-9",
+        submitted_at=at,
+    )
+    names = [f.attname for f in Lead._meta.concrete_fields]
+    assert [getattr(fast, n) for n in names] == [getattr(slow, n) for n in names]
+    assert fast.source is summit and fast._state.adding
+    other = Lead.arriving(summit, "LD-01JDQ3ZZZZZZZZZZZZZZZZZZZY", {}, "api", "", at)
+    assert other.problems is not fast.problems and other.clean is not fast.clean  # never shared

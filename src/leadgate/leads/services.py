@@ -290,13 +290,13 @@ def _prepare(
     for i, raw in enumerate(batch):
         values, unknown = map_submission(compiled.matcher, raw)
         new.append(
-            Lead(
-                lead_id=lead_ids[i],
-                source=source,
-                values=jsonable(values),
-                received_via=received_via,
-                external_id=external_ids[i] if external_ids else "",
-                submitted_at=at,
+            Lead.arriving(
+                source,
+                lead_ids[i],
+                jsonable(values),
+                received_via,
+                external_ids[i] if external_ids else "",
+                at,
             )
         )
         notes.append(f"Unknown keys ignored: {', '.join(unknown)}" if unknown else "")

@@ -8,7 +8,6 @@ fields stay the single description of the table: the SQL is built from them.
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import json
 import operator
@@ -92,17 +91,12 @@ def _column(values: list[Any], prepare: Prepare | None, adapted: dict[Any, Any])
     distinct one is adapted once."""
     if prepare is None:
         return values
-    out: list[Any] = []
-    for value in values:
-        if value is None:
-            out.append(None)
-        elif isinstance(value, dt.datetime):
-            if value not in adapted:
+    if prepare == connection.ops.adapt_datetimefield_value:
+        for value in values:
+            if value is not None and value not in adapted:
                 adapted[value] = prepare(value)
-            out.append(adapted[value])
-        else:
-            out.append(prepare(value))
-    return out
+        return [None if value is None else adapted[value] for value in values]
+    return [None if value is None else prepare(value) for value in values]
 
 
 def insert(model: type[models.Model], rows: Sequence[models.Model | Mapping[str, Any]]) -> None:
