@@ -81,6 +81,11 @@ def test_export_writes_what_apply_reads(leadgate, tmp_path):
     assert again["created"] == again["updated"] == []
 
 
+def test_an_empty_demo_says_so_plainly(leadgate):
+    line = leadgate("demo", "--leads", "0").stdout.strip()
+    assert line.endswith("0 leads, 0 accepted, 0 rejected across 0 codes"), line
+
+
 def test_demo_summary_and_leads(leadgate):
     demo = json.loads(leadgate("demo", "--json").stdout)
     assert demo["source"] == "demo-summit"

@@ -306,10 +306,11 @@ def cmd_demo(args: argparse.Namespace) -> None:
         _print_json(data)
     else:
         rejected = data["status"]["rejected"]
+        codes = sum(1 for code in data["dispositions"] if code != "ACCEPT_LEAD")
         print(
             f'Demo source "{source.name}" ({source.slug}): {data["total"]} leads, '
             f"{data['status']['accepted']} "
-            f"accepted, {rejected} rejected across {len(data['dispositions']) - 1} codes"
+            f"accepted, {rejected} rejected across {codes} codes"
         )
 
 
