@@ -302,7 +302,9 @@ class UploadRun:
         fresh = part.filter(~self.one_by_one)
         if fresh.height:
             reach = self._earlier_reach()
-            fresh = self._not_created_before(fresh, part["_i"][0], reach)
+            new_rows = fresh.height
+            fresh = _not_created_before(fresh, reach)
+            self._skipped_as_created(new_rows - fresh.height, reach[1])
         self._find_leads(rows)
         for row in rows:
             if row.lead is not None and row.action in ("", "skip"):
@@ -333,7 +335,7 @@ class UploadRun:
         compiled = compiled_source(source)
         now = timezone.now()
         reach = self._earlier_reach()
-        fresh = self._not_created_before(part, part["_i"][0], reach, count=False)
+        fresh = _not_created_before(part, reach)
         skipped = part.height - fresh.height
         engine = batch_engine(source, compiled, allocated=self.allocated)
         allocated_before = engine.allocation_used
@@ -423,18 +425,6 @@ class UploadRun:
             if reach > bound:
                 bound, by = reach, upload_id
         return bound, by
-
-    def _not_created_before(
-        self, fresh: pl.DataFrame, start: int, reach: tuple[int, str], count: bool = True
-    ) -> pl.DataFrame:
-        """The new rows, less those an earlier upload of the same file created (``_earlier_reach``)."""
-        bound, by = reach
-        if bound <= start:
-            return fresh
-        left = fresh.filter(pl.col("_i") >= bound)
-        if count:
-            self._skipped_as_created(fresh.height - left.height, by)
-        return left
 
     def _skipped_as_created(self, skipped: int, by: str) -> None:
         if skipped:
@@ -899,6 +889,11 @@ class NewLeads:
 
 
 _STATUS_OF_CODE = {d.code: d.status.value for d in catalogue.CATALOGUE}
+
+
+def _not_created_before(fresh: pl.DataFrame, reach: tuple[int, str]) -> pl.DataFrame:
+    """The new rows, less those an earlier upload of the same file created (``UploadRun._earlier_reach``)."""
+    return fresh.filter(pl.col("_i") >= reach[0]) if reach[0] else fresh
 
 
 def _preview(row: Row) -> dict[str, Any]:
