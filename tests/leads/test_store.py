@@ -88,3 +88,50 @@ def test_an_arriving_lead_is_the_lead_the_keyword_constructor_makes(summit):
     assert fast.source is summit and fast._state.adding
     other = Lead.arriving(summit, "LD-01JDQ3ZZZZZZZZZZZZZZZZZZZY", {}, "api", "", at)
     assert other.problems is not fast.problems and other.clean is not fast.clean  # never shared
+
+
+def test_columns_given_as_polars_series_arrive_as_given(summit):
+    """Uploads pass their columns as polars Series: on PostgreSQL they become COPY text directly, so every
+    character COPY treats specially must survive, and constants and lists may sit beside them."""
+    import json
+
+    import polars as pl
+
+    from leadgate.leads.store import insert_columns
+
+    at = timezone.now().replace(microsecond=0)
+    awkward = 'tab\there, line\nbreak, return\r, back\\slash, "quote", \\N, 日本語 🙂'
+    values = [json.dumps({"notes": awkward}, ensure_ascii=False), json.dumps({"notes": None})]
+    insert_columns(
+        Lead,
+        {
+            "lead_id": pl.Series(["LD-01JDQ3AAAAAAAAAAAAAAAAAAAA", "LD-01JDQ3AAAAAAAAAAAAAAAAAAAB"]),
+            "values": pl.Series(values),
+            "custom_reason": pl.Series([awkward, ""]),
+            "email_key": ["a@x.com", ""],
+            "source_id": summit.pk,
+            "submitted_at": at,
+            "updated_at": at,
+        },
+        2,
+    )
+    first, second = Lead.objects.filter(source=summit).order_by("lead_id")
+    assert (first.values, first.custom_reason, first.email_key) == ({"notes": awkward}, awkward, "a@x.com")
+    assert (second.values, second.custom_reason, second.submitted_at) == ({"notes": None}, "", at)
+
+
+def test_every_index_on_leads_is_one_the_model_declares(db):
+    """Each index costs each of a million uploaded leads a B-tree insert: none may appear by accident (a
+    ``unique=True`` CharField adds a LIKE index on PostgreSQL)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, Lead._meta.db_table)
+    indexes = {name for name, c in found.items() if c["index"] or c["unique"]} - {
+        name for name, c in found.items() if c["primary_key"]
+    }
+    declared = {i.name for i in Lead._meta.indexes} | {c.name for c in Lead._meta.constraints}
+    upload_index = {name for name, c in found.items() if c["columns"] == ["upload_id"] and c["index"]}
+    assert indexes - upload_index == declared
+    foreign = {tuple(c["columns"]) for c in found.values() if c["foreign_key"]}
+    assert foreign == {("source_id",)}  # the upload link has no constraint to check per row

@@ -237,9 +237,14 @@ class UploadRun:
         created = self.upload.created
         if created - self.analyzed_at < max(50_000, self.analyzed_at):
             return
-        table = connection.ops.quote_name(Lead._meta.db_table)
+        quote = connection.ops.quote_name
+        # Only the columns dedupe looks up by: the JSON columns' statistics cost most, and help nothing here.
+        columns = ", ".join(quote(Lead._meta.get_field(n).column) for n in _DEDUPE_COLUMNS)
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {table}" if connection.vendor == "postgresql" else "PRAGMA optimize")
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {quote(Lead._meta.db_table)} ({columns})")
+            else:
+                cursor.execute("PRAGMA optimize")
         self.analyzed_at = created
 
     def _lead_id_errors(self) -> dict[int, tuple[str, str, str]]:
@@ -800,28 +805,34 @@ class NewLeads:
             status = pl.select(
                 pl.when(is_accepted).then(pl.lit(Status.IN_REVIEW.value)).otherwise(status)
             ).to_series()
+        # Columns stay polars Series: PostgreSQL's COPY text is made from them without a trip through
+        # Python objects (SQLite's driver takes lists: ``insert_columns`` converts there).
         cols: dict[str, Any] = {
-            "lead_id": new["_id"].to_list(),
-            "status": status.to_list(),
-            "disposition_code": codes.to_list(),
-            "custom_reason": [HELD_REASON if held else ""] * self.count,
-            "problems": ["[]"] * self.count,
-            "values": values.to_list(),
-            "clean": clean.to_list(),
-            "email_key": email_key.to_list(),
-            "phone_key": phone_key.to_list(),
+            "lead_id": new["_id"],
+            "status": status,
+            "disposition_code": codes,
+            "custom_reason": pl.repeat(HELD_REASON if held else "", self.count, eager=True),
+            "problems": pl.repeat("[]", self.count, eager=True),
+            "values": values,
+            "clean": clean,
+            "email_key": email_key,
+            "phone_key": phone_key,
             "first_accepted_at": [stamp if a and not held else None for a in is_accepted.to_list()],
         }
-        for i in (~is_accepted).arg_true().to_list():  # rejected or failed rows: their full decision
-            d = decided.decision(positions[i])
-            cols["status"][i] = d.status.value
-            cols["custom_reason"][i] = d.custom_reason
-            cols["problems"][i] = json.dumps([p.as_dict() for p in d.problems], ensure_ascii=False)
-            cols["clean"][i] = json.dumps(dict(d.clean), cls=DjangoJSONEncoder, ensure_ascii=False)
-            cols["email_key"][i] = d.dedupe_keys.get("email", "")
-            cols["phone_key"][i] = d.dedupe_keys.get("phone", "")
-        for s in cols["status"]:
-            self.by_status[s] = self.by_status.get(s, 0) + 1
+        others = (~is_accepted).arg_true()  # rejected or failed rows: their full decision
+        if len(others):
+            patch: dict[str, list[str]] = {k: [] for k in _DECISION_COLUMNS}
+            for i in others.to_list():
+                d = decided.decision(positions[i])
+                patch["status"].append(d.status.value)
+                patch["custom_reason"].append(d.custom_reason)
+                patch["problems"].append(json.dumps([p.as_dict() for p in d.problems], ensure_ascii=False))
+                patch["clean"].append(json.dumps(dict(d.clean), cls=DjangoJSONEncoder, ensure_ascii=False))
+                patch["email_key"].append(d.dedupe_keys.get("email", ""))
+                patch["phone_key"].append(d.dedupe_keys.get("phone", ""))
+            for key, patched in patch.items():
+                cols[key] = cols[key].clone().scatter(others, patched)
+        self.by_status = dict(cols["status"].value_counts().iter_rows())
         self.columns = cols
         self.rows = new[_ROW].to_list()
 
@@ -888,7 +899,10 @@ class NewLeads:
         ]
 
 
+_DEDUPE_COLUMNS = ("source", "email_key", "phone_key")  # what dedupe looks leads up by
 _STATUS_OF_CODE = {d.code: d.status.value for d in catalogue.CATALOGUE}
+# The columns a rejected new lead takes from its ``Decision`` rather than from the frame.
+_DECISION_COLUMNS = ("status", "custom_reason", "problems", "clean", "email_key", "phone_key")
 
 
 def _not_created_before(fresh: pl.DataFrame, reach: tuple[int, str]) -> pl.DataFrame:
