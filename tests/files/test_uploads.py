@@ -420,9 +420,9 @@ def test_a_part_whose_decision_went_stale_is_decided_again(summit, tmp_path, mon
     real = processing.UploadRun._decided
     decided = []
 
-    def another_request_accepts_a_lead_meanwhile(self, part, done):
-        job = real(self, part, done)
-        decided.append(done)
+    def another_request_accepts_a_lead_meanwhile(self, part, done, *, checked):
+        job = real(self, part, done, checked=checked)
+        decided.append(done) if checked else None
         if len(decided) == 2:  # the second part is decided; before it is stored, an API post takes s7
             process_leads(summit, [good_lead(email="s7@acme-corp.com")])
         return job
@@ -450,9 +450,9 @@ def test_a_part_decided_before_another_request_took_the_last_places_is_decided_a
     real = processing.UploadRun._decided
     decided = []
 
-    def another_request_accepts_a_lead_meanwhile(self, part, done):
-        job = real(self, part, done)
-        decided.append(done)
+    def another_request_accepts_a_lead_meanwhile(self, part, done, *, checked):
+        job = real(self, part, done, checked=checked)
+        decided.append(done) if checked else None
         if len(decided) == 2:  # the second part counted 5 places taken; an API post takes a sixth
             process_leads(summit, [good_lead(email="api@acme-corp.com")])
         return job
@@ -466,8 +466,12 @@ def test_a_part_decided_before_another_request_took_the_last_places_is_decided_a
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_part_naming_leadids_waits_for_the_parts_before_it(summit, tmp_path, monkeypatch):
+def test_a_part_naming_leadids_waits_for_the_parts_before_it_under_an_allocation_cap(
+    summit, tmp_path, monkeypatch
+):
     stored = _overlapping(summit, monkeypatch, 4)
+    summit.allocation = 100  # the cap counts the stored leads the part decides again
+    summit.save()
     wrong = write_csv(tmp_path / "a.csv", [row_of(email="w0@acme-corp.com", job_level="Chief Executive")])
     lead_id = upload_file(summit, wrong).leads.get().lead_id  # rejected: not a job level of the picklist
     rows = [["", *row_of(email=f"n{i}@acme-corp.com")] for i in range(8)]
@@ -482,16 +486,67 @@ def test_a_part_naming_leadids_waits_for_the_parts_before_it(summit, tmp_path, m
     assert stored[:2] == ["upload-writer", "upload-writer"] and stored[2] == "MainThread"
 
 
-def test_a_row_with_more_cells_than_the_header_is_a_row_error_not_shifted_values(summit, tmp_path):
-    path = tmp_path / "split.csv"
-    path.write_text(
-        "email,first_name,job_level,country,opt_in\n"
-        "ann@acme-corp.com,Ann,VP,Germany,yes\n"
-        "bob@acme-corp.com,Bob, Jr.,VP,Germany,yes\n"  # "Bob, Jr." was not quoted
-        "cy@acme-corp.com,Cy,VP,Germany,yes\n",
-        encoding="utf-8",
-    )
-    upload = upload_file(summit, path)
-    assert (upload.created, upload.errors) == (2, 1)
-    assert upload.row_errors[0]["row"] == 3 and upload.row_errors[0]["code"] == "extra_cells"
-    assert not Lead.objects.filter(values__email="bob@acme-corp.com").exists()
+def _rejected_leads(summit, tmp_path, n):
+    """``n`` stored leads rejected for a job level the picklist lacks, in a source without an allocation
+    cap (with one, parts naming LeadIDs wait for the parts before them)."""
+    summit.allocation = None
+    summit.save()
+    rows = [row_of(email=f"r{i}@acme-corp.com", job_level="Chief Executive") for i in range(n)]
+    first = upload_file(summit, write_csv(tmp_path / "rejected.csv", rows))
+    return [lead.lead_id for lead in first.leads.order_by("id")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parts_naming_leadids_are_decided_while_the_part_before_is_stored(summit, tmp_path, monkeypatch):
+    from leadgate.files import processing
+
+    _overlapping(summit, monkeypatch, 4)
+    changed = []
+    real = processing.UploadRun._store_changed
+
+    def store_changed(self, rows, now):
+        changed.append((threading.current_thread().name, len(rows))) if rows else None
+        real(self, rows, now)
+
+    monkeypatch.setattr(processing.UploadRun, "_store_changed", store_changed)
+    lead_ids = _rejected_leads(summit, tmp_path, 10)
+    changed.clear()
+    rows = [[lead_id, *row_of(email=f"r{i}@acme-corp.com")] for i, lead_id in enumerate(lead_ids)]
+    upload = upload_file(summit, write_csv(tmp_path / "fixed.csv", rows, header=["LeadID", *HEADER]))
+    assert upload.state == Upload.State.DONE, upload.error
+    assert (upload.created, upload.updated, upload.accepted, upload.rejected) == (0, 10, 10, 0)
+    assert changed == [("upload-writer", 4), ("upload-writer", 4), ("upload-writer", 2)]
+    assert set(Lead.objects.filter(source=summit).values_list("status", flat=True)) == {"accepted"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_part_naming_a_lead_someone_changed_meanwhile_is_decided_again(summit, tmp_path, monkeypatch):
+    """A reviewer edits a lead after the upload read it and before the upload stored its part: the part is
+    decided again from the lead as the reviewer left it, so its history tells what the file changed."""
+    from leadgate.files import processing
+    from leadgate.leads.services import reprocess_leads
+
+    _overlapping(summit, monkeypatch, 4)
+    lead_ids = _rejected_leads(summit, tmp_path, 10)
+    real = processing.UploadRun._decided
+    decided = []
+
+    def a_reviewer_edits_a_lead_meanwhile(self, part, done, *, checked):
+        job = real(self, part, done, checked=checked)
+        decided.append((done, checked))
+        if len(decided) == 2:  # the second part read r5; before it is stored, a reviewer edits r5
+            reprocess_leads(summit, [lead_ids[5]], edits={lead_ids[5]: {"first_name": "Edited"}})
+        return job
+
+    monkeypatch.setattr(processing.UploadRun, "_decided", a_reviewer_edits_a_lead_meanwhile)
+    rows = [[lead_id, *row_of(email=f"r{i}@acme-corp.com")] for i, lead_id in enumerate(lead_ids)]
+    upload = upload_file(summit, write_csv(tmp_path / "fixed.csv", rows, header=["LeadID", *HEADER]))
+    assert upload.state == Upload.State.DONE, upload.error
+    assert decided[:2] == [(4, True), (8, True)]
+    assert (8, False) in decided  # decided again, under the lock
+    assert (upload.updated, upload.accepted) == (10, 10)
+    lead = Lead.objects.get(lead_id=lead_ids[5])
+    in_file = rows[5][1 + HEADER.index("first_name")]
+    assert (lead.status, lead.values["first_name"]) == ("accepted", in_file)
+    last = lead.events.order_by("id").last()
+    assert last.changes["first_name"] == ["Edited", in_file]  # not from the lead as first read

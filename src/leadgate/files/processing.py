@@ -166,7 +166,7 @@ class UploadRun:
         if upload.dry_run:
             for start in range(upload.rows_done, total, PART_ROWS):
                 part = self.frame.slice(start, PART_ROWS)
-                self._process(part, start + part.height)
+                self._decided(part, start + part.height, checked=False)()  # counts it
                 self._progress(start + part.height)
         else:
             self._store_parts()
@@ -183,9 +183,10 @@ class UploadRun:
     def _store_parts(self) -> None:
         """Each part decided and stored, in order, from where the upload stopped.
 
-        Parts of new rows are decided while the part before them is being stored (``PartWriter``). A part
-        naming LeadIDs is decided and stored at once, under the source's lock, after the parts before it
-        are stored. Should a part stored by the writer find its decision stale, the rest go one at a time.
+        Each part is decided while the part before it is being stored (``PartWriter``), except a part
+        naming LeadIDs in a source with an allocation cap (the cap counts the stored leads it re-decides):
+        that one is decided and stored at once, under the source's lock, after the parts before it are
+        stored. Should a part stored by the writer find its decision stale, the rest go one at a time.
         """
         total = self.frame.height
         start = self.upload.rows_done
@@ -196,8 +197,11 @@ class UploadRun:
                     while start < total and not (writer and writer.stale):
                         part = self.frame.slice(start, PART_ROWS)
                         done = start + part.height
-                        if writer and part.filter(self.one_by_one).height == 0:
-                            writer.put(self._decided(part, done))
+                        if writer and (
+                            compiled_source(self.source).rules.allocation is None
+                            or part.filter(self.one_by_one).height == 0
+                        ):
+                            writer.put(self._decided(part, done, checked=True))
                         else:
                             if writer:
                                 writer.drain()
@@ -206,7 +210,8 @@ class UploadRun:
                             self.allocated = None  # counted afresh, under the lock
                             with transaction.atomic():
                                 no_wait_for_disk()
-                                self._process(part, done)
+                                lock_source(self.source)
+                                self._decided(part, done, checked=False)()
                             after_commit()
                             self._stored(done)
                         start = done
@@ -297,66 +302,63 @@ class UploadRun:
 
     # One part: what happens to each row, then (unless a dry run) stored.
 
-    def _process(self, part: pl.DataFrame, done: int) -> None:
-        upload, source = self.upload, self.source
-        if not upload.dry_run:
-            lock_source(source)
-        compiled = compiled_source(source)
-        now = timezone.now()
-        rows = self._rows(part.filter(self.one_by_one))
-        fresh = part.filter(~self.one_by_one)
-        if fresh.height:
-            reach = self._earlier_reach()
-            new_rows = fresh.height
-            fresh = _not_created_before(fresh, reach)
-            self._skipped_as_created(new_rows - fresh.height, reach[1])
-        self._find_leads(rows)
-        for row in rows:
-            if row.lead is not None and row.action in ("", "skip"):
-                self._merge(row, compiled)
-        deciding = [r for r in rows if r.action == ""]
-        engine = batch_engine(source, compiled, exclude_ids=[r.lead.pk for r in deciding if r.lead])
-        if self.dry_memory is not None:
-            engine.dedupe_index = LayeredDedupeIndex(engine.dedupe_index, self.dry_memory)
-        frame, decided = self._decide(engine, fresh, deciding)
-        accepted = decided.clean_columns() if decided is not None else None
-        changed = self._apply_to_stored(deciding, decided, accepted, frame, now)
-        new = NewLeads(self, frame, decided, accepted, now)
-        self._flag_new_values(frame.filter(pl.col("_k") < 0), deciding)
-        if not upload.dry_run:
-            new.store()
-            self._store_changed(changed, now)
-            if self.announces:
-                from leadgate.delivery.outbox import leads_changed
+    def _decided(self, part: pl.DataFrame, done: int, *, checked: bool) -> Job:
+        """What happens to each row of a part, and the job that stores it (or, in a dry run, counts it).
 
-                leads_changed(source, new.light_leads(), now, new=True)
-        self._count(rows, new, done)
-
-    def _decided(self, part: pl.DataFrame, done: int) -> Job:
-        """A part of new rows decided without the source's lock, and the job that stores it under the lock
-        if the decision still holds then: the same rules, the same earlier uploads of the file, and the
-        same answers from the stored leads to every dedupe key asked (``CheckedDedupeIndex``)."""
+        ``checked``: decided without the source's lock while earlier parts may still be being stored, so
+        the job stores the part under the lock only if the decision still holds then: the same rules, the
+        same earlier uploads of the file, the same answers from the stored leads to every dedupe key asked
+        (``CheckedDedupeIndex``), the same allocation count, and every stored lead the part read unchanged
+        since. Otherwise (``checked`` false) the caller holds the lock, or this is a dry run.
+        """
         source = self.source
         compiled = compiled_source(source)
         now = timezone.now()
         reach = self._earlier_reach()
-        fresh = _not_created_before(part, reach)
-        skipped = part.height - fresh.height
-        engine = batch_engine(source, compiled, allocated=self.allocated)
+        rows = self._rows(part.filter(self.one_by_one))
+        fresh = part.filter(~self.one_by_one)
+        new_rows = fresh.height
+        fresh = _not_created_before(fresh, reach)
+        skipped = new_rows - fresh.height
+        read = self._find_leads(rows)
+        for row in rows:
+            if row.lead is not None and row.action in ("", "skip"):
+                self._merge(row, compiled)
+        deciding = [r for r in rows if r.action == ""]
+        exclude = [r.lead.pk for r in deciding if r.lead]
+        engine = batch_engine(source, compiled, exclude, allocated=self.allocated if checked else None)
         allocated_before = engine.allocation_used
         index = None
-        if engine.dedupe_index is not None:
+        if self.dry_memory is not None:
+            engine.dedupe_index = LayeredDedupeIndex(engine.dedupe_index, self.dry_memory)
+        elif checked and engine.dedupe_index is not None:
             index = engine.dedupe_index = CheckedDedupeIndex(engine.dedupe_index, self.pending)
-        frame, decided = self._decide(engine, fresh, [])
+        frame, decided = self._decide(engine, fresh, deciding)
         capped = compiled.rules.allocation is not None
-        self.allocated = engine.allocation_used if capped else None
+        if checked:
+            self.allocated = engine.allocation_used if capped else None
         accepted = decided.clean_columns() if decided is not None else None
+        changed = self._apply_to_stored(deciding, decided, accepted, frame, now)
         new = NewLeads(self, frame, decided, accepted, now)
-        self._flag_new_values(frame, [])
+        self._flag_new_values(frame.filter(pl.col("_k") < 0), deciding)
         if index is not None:
             self.pending.append(index.mine)
 
+        def write() -> None:
+            self._skipped_as_created(skipped, reach[1])
+            if not self.upload.dry_run:
+                new.store()
+                self._store_changed(changed, now)
+                if self.announces:
+                    from leadgate.delivery.outbox import leads_changed
+
+                    leads_changed(source, new.light_leads(), now, new=True)
+            self._count(rows, new, done)
+
         def store() -> None:
+            if not checked:
+                write()
+                return
             with transaction.atomic():
                 no_wait_for_disk()
                 lock_source(source)
@@ -365,28 +367,25 @@ class UploadRun:
                     or self._earlier_reach()[0] != reach[0]
                     or (index is not None and not index.still_holds())
                     or (capped and allocation_used(source) != allocated_before)
+                    or not StoredLead.still_as_read(read)
                 ):
                     raise Stale
-                self._skipped_as_created(skipped, reach[1])
-                new.store()
-                if self.announces:
-                    from leadgate.delivery.outbox import leads_changed
-
-                    leads_changed(source, new.light_leads(), now, new=True)
-                self._count([], new, done)
+                write()
             if index is not None:
                 self.pending.popleft()  # its leads are stored: the stored leads answer for them now
             self._stored(done)
 
         return store
 
-    def _find_leads(self, rows: list[Row]) -> None:
-        """The stored lead each LeadID names; unknown or foreign ones become row errors."""
+    def _find_leads(self, rows: list[Row]) -> list[StoredLead]:
+        """The stored lead each LeadID names; unknown or foreign ones become row errors. Returns the leads
+        of this source that were read."""
         wanted = [r.lead_id for r in rows if r.lead_id and r.action == ""]
         found: dict[str, StoredLead] = {}
         for start in range(0, len(wanted), 500):
             for lead in StoredLead.fetch(wanted[start : start + 500]):
                 found[lead.lead_id] = lead
+        read = []
         for row in rows:
             if row.action or not row.lead_id:
                 continue
@@ -408,9 +407,11 @@ class UploadRun:
                 )
             else:
                 row.lead = lead
+                read.append(lead)
                 row.before = (lead.status, lead.disposition_code, lead.custom_reason)
                 if lead.status in (Status.ACCEPTED, Status.IN_REVIEW) and not self.upload.update_accepted:
                     row.action = "skip"
+        return read
 
     def _earlier_reach(self) -> tuple[int, str]:
         """How far earlier uploads of the same file have created its rows (or will: one still running
@@ -562,28 +563,14 @@ class UploadRun:
         if not changed:
             return
         leads = [r.lead for r in changed]
-        update_columns(
-            Lead,
-            [lead.pk for lead in leads],  # type: ignore[union-attr]
-            {
-                "values": [
-                    r.lead.values_json  # type: ignore[union-attr]
-                    if not r.changes and r.lead.values_json is not None  # type: ignore[union-attr]
-                    else json.dumps(r.lead.values, ensure_ascii=False)  # type: ignore[union-attr]
-                    for r in changed
-                ],
-                "status": [lead.status for lead in leads],  # type: ignore[union-attr]
-                "disposition_code": [lead.disposition_code for lead in leads],  # type: ignore[union-attr]
-                "custom_reason": [lead.custom_reason for lead in leads],  # type: ignore[union-attr]
-                "problems": [lead.problems for lead in leads],  # type: ignore[union-attr]
-                "clean": [lead.clean for lead in leads],  # type: ignore[union-attr]
-                "email_key": [lead.email_key for lead in leads],  # type: ignore[union-attr]
-                "phone_key": [lead.phone_key for lead in leads],  # type: ignore[union-attr]
-                "first_accepted_at": [lead.first_accepted_at for lead in leads],  # type: ignore[union-attr]
-                "processed_at": now,
-                "updated_at": now,
-            },
-        )
+        # A lead whose values the file left as they were is written without them: the most common case
+        # (a fixed picklist), and PostgreSQL would parse the unchanged JSON again.
+        edited: list[Any] = [r.lead for r in changed if r.changes]
+        kept: list[Any] = [r.lead for r in changed if not r.changes]
+        values = [json.dumps(lead.values, ensure_ascii=False) for lead in edited]
+        for group, columns in ((edited, {"values": values}), (kept, {})):
+            if group:
+                update_columns(Lead, [lead.pk for lead in group], {**columns, **_decided_columns(group, now)})
         actor = self.actor
         insert_columns(
             LeadEvent,
@@ -722,8 +709,8 @@ class StoredLead:
         "problems",
         "source_id",
         "status",
+        "updated_at",
         "values",
-        "values_json",
     )
 
     @classmethod
@@ -732,25 +719,47 @@ class StoredLead:
         marks = ", ".join(["%s"] * len(lead_ids))
         sql = (
             'SELECT id, lead_id, source_id, status, disposition_code, custom_reason, "values",'  # noqa: S608
-            f" first_accepted_at FROM {table} WHERE lead_id IN ({marks})"
+            f" first_accepted_at, updated_at FROM {table} WHERE lead_id IN ({marks})"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, list(lead_ids))
             rows = cursor.fetchall()
         out = []
-        for pk, lead_id, source_id, status, code, reason, values, first in rows:
+        for pk, lead_id, source_id, status, code, reason, values, first, updated_at in rows:
             lead = cls()
             lead.pk, lead.lead_id, lead.source_id = pk, lead_id, source_id
+            lead.updated_at = updated_at  # as the database gave it: compared, never shown
             lead.status, lead.disposition_code, lead.custom_reason = status, code, reason
             if isinstance(values, str | bytes):
-                lead.values, lead.values_json = json.loads(values), values
+                lead.values = json.loads(values)
             else:
-                lead.values, lead.values_json = values, None
+                lead.values = values
             if first is not None and not isinstance(first, dt.datetime):  # SQLite: text
                 first = connection.ops.convert_datetimefield_value(first, None, connection)
             lead.first_accepted_at = first
             out.append(lead)
         return out
+
+    @staticmethod
+    def still_as_read(leads: Sequence[StoredLead]) -> bool:
+        """Whether none of the leads has changed since it was read: every change to a lead sets its
+        ``updated_at`` (``update_leads`` and ``update_columns`` callers give it, ``save`` stamps it)."""
+        table = connection.ops.quote_name(Lead._meta.db_table)
+        array = connection.vendor == "postgresql"  # all ids as one array; SQLite's in chunks
+        size = max(len(leads), 1) if array else 500
+        with connection.cursor() as cursor:
+            for start in range(0, len(leads), size):
+                chunk = leads[start : start + size]
+                pks = [lead.pk for lead in chunk]
+                condition = "id = ANY(%s)" if array else f"id IN ({', '.join(['%s'] * len(chunk))})"
+                cursor.execute(
+                    f"SELECT id, updated_at FROM {table} WHERE {condition}",  # noqa: S608
+                    [pks] if array else pks,
+                )
+                now = dict(cursor.fetchall())
+                if any(now.get(lead.pk) != lead.updated_at for lead in chunk):
+                    return False
+        return True
 
     def as_lead(self) -> Lead:
         """A model instance, for the few places that need one (a callback's or delivery's foreign key)."""
@@ -903,6 +912,22 @@ _DEDUPE_COLUMNS = ("source", "email_key", "phone_key")  # what dedupe looks lead
 _STATUS_OF_CODE = {d.code: d.status.value for d in catalogue.CATALOGUE}
 # The columns a rejected new lead takes from its ``Decision`` rather than from the frame.
 _DECISION_COLUMNS = ("status", "custom_reason", "problems", "clean", "email_key", "phone_key")
+
+
+def _decided_columns(leads: Sequence[Any], now: dt.datetime) -> dict[str, Any]:
+    """The columns a decision sets, for ``update_columns``."""
+    return {
+        "status": [lead.status for lead in leads],
+        "disposition_code": [lead.disposition_code for lead in leads],
+        "custom_reason": [lead.custom_reason for lead in leads],
+        "problems": [lead.problems for lead in leads],
+        "clean": [lead.clean for lead in leads],
+        "email_key": [lead.email_key for lead in leads],
+        "phone_key": [lead.phone_key for lead in leads],
+        "first_accepted_at": [lead.first_accepted_at for lead in leads],
+        "processed_at": now,
+        "updated_at": now,
+    }
 
 
 def _not_created_before(fresh: pl.DataFrame, reach: tuple[int, str]) -> pl.DataFrame:

@@ -35,12 +35,16 @@ class StoredDedupeIndex:
         """(key, submitted_at, pk, lead_id) of the originals matching ``condition``.
 
         Plain SQL: a lead post makes this query every time, and building it through the ORM cost more
-        than running it. The status is checked on the few rows found, not in SQL: given it, SQLite without
-        statistics prefers the (source, status) index and walks every accepted lead of the source.
+        than running it. On SQLite the status is checked on the rows found, not in SQL: given it, SQLite
+        without statistics prefers the (source, status) index and walks every accepted lead of the source.
+        PostgreSQL checks it in SQL, so that the rejected leads a re-upload asks about are not sent back.
         """
         table = connection.ops.quote_name(Lead._meta.db_table)
         conditions = [condition]
         params: list[Any] = []
+        if connection.vendor == "postgresql":
+            conditions.append("status = ANY(%s)")
+            values = [*values, [str(s) for s in ORIGINAL_STATUSES]]
         if self.source_id is not None:
             conditions.insert(0, "source_id = %s")
             params.insert(0, self.source_id)
