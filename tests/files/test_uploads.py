@@ -33,6 +33,17 @@ def row_of(lead=None, **overrides):
     return [values.get(k, "") for k in HEADER]
 
 
+@pytest.fixture(params=["compared in polars", "read in Python"])
+def stored_values(request, monkeypatch):
+    """Rows naming a LeadID are compared with their stored lead in polars, which falls back to reading each
+    lead's values in Python when it cannot decode them: both ways must give the same outcome."""
+    if request.param == "read in Python":
+        from leadgate.files import processing
+
+        monkeypatch.setattr(processing, "_decoded_values", lambda leads, keys: None)
+    return request.param
+
+
 def test_new_rows_create_leads_decided_by_the_rules(summit, tmp_path):
     path = write_csv(
         tmp_path / "leads.csv",
@@ -80,7 +91,7 @@ def test_the_same_file_twice_creates_nothing_twice(summit, tmp_path):
     assert any("earlier upload of the same file" in w for w in second.warnings)
 
 
-def test_fixed_rows_keyed_by_lead_id_turn_accepted_with_history(summit, tmp_path):
+def test_fixed_rows_keyed_by_lead_id_turn_accepted_with_history(summit, tmp_path, stored_values):
     rejected = process_leads(summit, [good_lead(job_level="Chief Executive"), good_lead(email="x@")])
     path = write_csv(
         tmp_path / "fixed.csv",
@@ -103,7 +114,7 @@ def test_fixed_rows_keyed_by_lead_id_turn_accepted_with_history(summit, tmp_path
     assert LeadEvent.objects.filter(lead=first).order_by("id").last().kind == "reprocessed"
 
 
-def test_lead_id_row_errors_leave_the_other_rows_alone(summit, tmp_path):
+def test_lead_id_row_errors_leave_the_other_rows_alone(summit, tmp_path, stored_values):
     from leadgate.sources.definition_file import apply_definition
 
     apply_definition(
@@ -140,7 +151,7 @@ def test_lead_id_row_errors_leave_the_other_rows_alone(summit, tmp_path):
     assert Lead.objects.get(pk=foreign.pk).source.slug == "other"
 
 
-def test_accepted_leads_are_left_alone_unless_asked(summit, tmp_path):
+def test_accepted_leads_are_left_alone_unless_asked(summit, tmp_path, stored_values):
     lead = process_leads(summit, [good_lead()])[0]
     path = write_csv(
         tmp_path / "a.csv", [[lead.lead_id, *row_of(first_name="Annie")]], header=["LeadID", *HEADER]
@@ -154,7 +165,7 @@ def test_accepted_leads_are_left_alone_unless_asked(summit, tmp_path):
     assert Lead.objects.get(pk=lead.pk).values["first_name"] == "Annie"
 
 
-def test_blank_cells_are_empty_values_and_missing_columns_keep_theirs(summit, tmp_path):
+def test_blank_cells_are_empty_values_and_missing_columns_keep_theirs(summit, tmp_path, stored_values):
     lead = process_leads(summit, [good_lead(job_level="Chief Executive")])[0]
     path = write_csv(
         tmp_path / "b.csv", [[lead.lead_id, "", "Director"]], header=["LeadID", "phone", "job_level"]
@@ -224,7 +235,7 @@ def test_encodings_and_delimiters_are_detected(summit, tmp_path):
     assert Lead.objects.get(upload=upload).values["first_name"] == "Zoë"
 
 
-def test_damaged_copies_of_stored_values_are_kept_and_named(summit, tmp_path):
+def test_damaged_copies_of_stored_values_are_kept_and_named(summit, tmp_path, stored_values):
     lead = process_leads(
         summit, [good_lead(job_level="Chief Executive", phone="+441632960000", first_name="Zoë 李")]
     )[0]
@@ -550,3 +561,44 @@ def test_a_part_naming_a_lead_someone_changed_meanwhile_is_decided_again(summit,
     assert (lead.status, lead.values["first_name"]) == ("accepted", in_file)
     last = lead.events.order_by("id").last()
     assert last.changes["first_name"] == ["Edited", in_file]  # not from the lead as first read
+
+
+def test_a_downloaded_file_uploaded_again_is_compared_in_polars_not_row_by_row(summit, tmp_path, monkeypatch):
+    from leadgate.files import processing
+    from leadgate.files.downloads import download
+
+    leads = process_leads(
+        summit, [good_lead(email=f"p{i}@acme-corp.com", job_level="Chief Executive") for i in range(6)]
+    )
+    path = tmp_path / "download.csv"
+    with path.open("wb") as out:
+        download(summit, out, format="csv")
+    merged = []
+    real = processing.UploadRun._merge
+    monkeypatch.setattr(
+        processing.UploadRun,
+        "_merge",
+        lambda self, row, compiled: merged.append(row.number) or real(self, row, compiled),
+    )
+    upload = upload_file(summit, path)
+    assert (upload.created, upload.updated, upload.unchanged, upload.errors) == (0, 0, 6, 0)
+    assert merged == []  # every cell says what the lead holds: no row went through the Python merge
+    assert {lead.status for lead in Lead.objects.filter(pk__in=[lead.pk for lead in leads])} == {"rejected"}
+
+
+def test_stored_values_decode_as_text_whatever_else_the_json_holds():
+    from leadgate.files.processing import StoredLead, _decoded_values
+
+    leads = []
+    for pk, text in enumerate(
+        [
+            '{"email": "a@b.co", "gone": "a removed field", "city": null}',
+            '{"city": "Zoë 李 \\"q\\" \\\\", "n": 1}',
+        ]
+    ):
+        lead = StoredLead()
+        lead.pk, lead.values_json = pk, text
+        leads.append(lead)
+    stored = _decoded_values(leads, ["email", "city", "n"])
+    assert stored is not None and stored.position == {0: 0, 1: 1}
+    assert stored.frame.rows() == [("a@b.co", None, None), (None, 'Zoë 李 "q" \\', "1")]

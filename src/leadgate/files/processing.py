@@ -53,18 +53,25 @@ PREVIEW_ROWS = 1_000  # a dry run's per-row preview
 Progress = Callable[[int, int], None]  # (rows done, rows)
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
-    """One data row of a part, and what became of it."""
+    """One data row of a part naming a LeadID (or in error), and what became of it."""
 
     number: int  # as a spreadsheet shows it
-    values: dict[str, str | None]  # the row's cells by field key (only the file's columns)
+    cells: pl.DataFrame  # the part's rows of this kind, a column per field key the file gives
+    index: int  # this row's place in ``cells``
     lead_id: str | None = None  # the LeadID it names
     lead: Lead | None = None
     action: str = ""  # create | update | unchanged | skip | error
     error: tuple[str, str, str] | None = None  # (LeadID, code, message)
     changes: dict[str, list[Any]] = field(default_factory=dict)
     before: tuple[str, str, str] = ("", "", "")
+
+    @property
+    def values(self) -> dict[str, str | None]:
+        """The row's cells by field key (only the file's columns): read when the row differs from its
+        lead, which in a re-uploaded download few rows do."""
+        return dict(zip(self.cells.columns, self.cells.row(self.index), strict=True))
 
 
 class UploadRun:
@@ -289,11 +296,11 @@ class UploadRun:
 
     def _rows(self, keyed: pl.DataFrame) -> list[Row]:
         """The rows that name a LeadID, one object each (new rows stay in the frame: there are millions)."""
-        keys = list(self.columns.fields.values())
+        cells = keyed.select(self.columns.fields.values())
         rows = []
         errors, lead_ids = self.file_errors, self.lead_ids
-        for *cells, number in keyed.select([*keys, _ROW]).iter_rows():
-            row = Row(number, dict(zip(keys, cells, strict=True)), lead_ids.get(number))
+        for i, number in enumerate(keyed[_ROW].to_list()):
+            row = Row(number, cells, i, lead_ids.get(number))
             if number in errors:
                 row.action, row.error = "error", errors[number]
                 row.lead_id = row.error[0]
@@ -315,14 +322,17 @@ class UploadRun:
         compiled = compiled_source(source)
         now = timezone.now()
         reach = self._earlier_reach()
-        rows = self._rows(part.filter(self.one_by_one))
+        keyed = part.filter(self.one_by_one)
+        rows = self._rows(keyed)
         fresh = part.filter(~self.one_by_one)
         new_rows = fresh.height
         fresh = _not_created_before(fresh, reach)
         skipped = new_rows - fresh.height
         read = self._find_leads(rows)
+        stored = _decoded_values(read, list(self.fields))
+        same = self._same_as_stored(keyed, rows, stored)
         for row in rows:
-            if row.lead is not None and row.action in ("", "skip"):
+            if row.lead is not None and row.action in ("", "skip") and row.lead.pk not in same:
                 self._merge(row, compiled)
         deciding = [r for r in rows if r.action == ""]
         exclude = [r.lead.pk for r in deciding if r.lead]
@@ -333,7 +343,7 @@ class UploadRun:
             engine.dedupe_index = LayeredDedupeIndex(engine.dedupe_index, self.dry_memory)
         elif checked and engine.dedupe_index is not None:
             index = engine.dedupe_index = CheckedDedupeIndex(engine.dedupe_index, self.pending)
-        frame, decided = self._decide(engine, fresh, deciding)
+        frame, decided = self._decide(engine, fresh, deciding, stored)
         capped = compiled.rules.allocation is not None
         if checked:
             self.allocated = engine.allocation_used if capped else None
@@ -382,8 +392,9 @@ class UploadRun:
         of this source that were read."""
         wanted = [r.lead_id for r in rows if r.lead_id and r.action == ""]
         found: dict[str, StoredLead] = {}
-        for start in range(0, len(wanted), 500):
-            for lead in StoredLead.fetch(wanted[start : start + 500]):
+        size = max(len(wanted), 1) if connection.vendor == "postgresql" else 500  # one array, or chunks
+        for start in range(0, len(wanted), size):
+            for lead in StoredLead.fetch(wanted[start : start + size]):
                 found[lead.lead_id] = lead
         read = []
         for row in rows:
@@ -480,13 +491,32 @@ class UploadRun:
             self.checks[rule.key] = _FieldChecks(compiled.engine, rule).build()[0]
         return self.checks[rule.key]
 
+    def _same_as_stored(self, keyed: pl.DataFrame, rows: list[Row], stored: StoredValues | None) -> set[int]:
+        """The leads (by pk) whose row says in every cell what the lead holds already, so that ``_merge``
+        would change nothing: compared column by column in polars, as a re-upload of a downloaded file
+        mostly is."""
+        keys = list(self.columns.fields.values())
+        if stored is None or not keys:  # not decoded; or a file of LeadIDs alone, which changes nothing
+            return {r.lead.pk for r in rows if r.lead is not None} if stored is not None else set()
+        at = [i for i, r in enumerate(rows) if r.lead is not None]  # in the order the leads were read
+        cells = keyed.select(keys)[at]
+        values = stored.frame[[stored.position[r.lead.pk] for r in rows if r.lead is not None]]  # type: ignore[union-attr]
+        same = pl.select(
+            pl.all_horizontal(
+                pl.lit(True), *[cells[k].fill_null("") == values[k].fill_null("") for k in keys]
+            )
+        ).to_series()
+        return {rows[i].lead.pk for i, equal in zip(at, same.to_list(), strict=True) if equal}  # type: ignore[union-attr]
+
     def _decide(
-        self, engine: Engine, fresh: pl.DataFrame, deciding: list[Row]
+        self, engine: Engine, fresh: pl.DataFrame, deciding: list[Row], stored: StoredValues | None
     ) -> tuple[pl.DataFrame, FrameDecisions | None]:
         """New rows and stored leads decided together, in file order (so dedupe keeps the first).
 
         The frame has every field (null where the file has no column), ``_row``, ``_k`` (the index in
-        ``deciding`` of a stored lead, -1 for a new row) and ``_id`` (the LeadID, new or stored).
+        ``deciding`` of a stored lead, -1 for a new row) and ``_id`` (the LeadID, new or stored). A stored
+        lead the file left as it was takes its values from ``stored`` (decoded in polars); an edited one
+        from its merged values.
         """
         keys = list(self.fields)
         schema = {**dict.fromkeys(keys, pl.String), _ROW: fresh.schema[_ROW], "_k": pl.Int64}
@@ -495,12 +525,26 @@ class UploadRun:
             pl.col(_ROW),
             pl.lit(-1, dtype=pl.Int64).alias("_k"),
         )
-        stored = pl.DataFrame(
-            [[r.lead.values.get(k) for k in keys] + [r.number, i] for i, r in enumerate(deciding)],  # type: ignore[union-attr]
-            schema=schema,
-            orient="row",
+        as_read = [k for k, r in enumerate(deciding) if stored is not None and not r.changes]
+        edited = [k for k, r in enumerate(deciding) if stored is None or r.changes]
+        parts = [new]
+        if as_read:
+            assert stored is not None
+            parts.append(
+                stored.frame[[stored.position[deciding[k].lead.pk] for k in as_read]].select(  # type: ignore[union-attr]
+                    *keys,
+                    pl.Series(_ROW, [deciding[k].number for k in as_read], dtype=schema[_ROW]),
+                    pl.Series("_k", as_read, dtype=pl.Int64),
+                )
+            )
+        parts.append(
+            pl.DataFrame(
+                [[deciding[k].lead.values.get(f) for f in keys] + [deciding[k].number, k] for k in edited],  # type: ignore[union-attr]
+                schema=schema,
+                orient="row",
+            )
         )
-        frame = pl.concat([new, stored]).sort(_ROW)
+        frame = pl.concat(parts).sort(_ROW)
         if frame.height == 0:
             return frame.with_columns(pl.lit("", dtype=pl.String).alias("_id")), None
         slots = frame["_k"].to_list()
@@ -698,6 +742,7 @@ class StoredLead:
     upload of rejected leads reads a hundred thousand of them)."""
 
     __slots__ = (
+        "_values",
         "clean",
         "custom_reason",
         "disposition_code",
@@ -710,51 +755,69 @@ class StoredLead:
         "source_id",
         "status",
         "updated_at",
-        "values",
+        "values_json",
     )
 
     @classmethod
     def fetch(cls, lead_ids: Sequence[str]) -> list[StoredLead]:
         table = connection.ops.quote_name(Lead._meta.db_table)
-        marks = ", ".join(["%s"] * len(lead_ids))
+        postgresql = connection.vendor == "postgresql"
+        # The values as JSON text: most rows are compared with the file's cells in polars, not in Python.
+        values, where = (
+            ('"values"::text', "lead_id = ANY(%s)")
+            if postgresql
+            else ('"values"', f"lead_id IN ({', '.join(['%s'] * len(lead_ids))})")
+        )
         sql = (
-            'SELECT id, lead_id, source_id, status, disposition_code, custom_reason, "values",'  # noqa: S608
-            f" first_accepted_at, updated_at FROM {table} WHERE lead_id IN ({marks})"
+            f"SELECT id, lead_id, source_id, status, disposition_code, custom_reason, {values},"  # noqa: S608
+            f" first_accepted_at, updated_at FROM {table} WHERE {where}"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, list(lead_ids))
+            cursor.execute(sql, [list(lead_ids)] if postgresql else list(lead_ids))
             rows = cursor.fetchall()
         out = []
-        for pk, lead_id, source_id, status, code, reason, values, first, updated_at in rows:
+        for pk, lead_id, source_id, status, code, reason, text, first, updated_at in rows:
             lead = cls()
             lead.pk, lead.lead_id, lead.source_id = pk, lead_id, source_id
             lead.updated_at = updated_at  # as the database gave it: compared, never shown
             lead.status, lead.disposition_code, lead.custom_reason = status, code, reason
-            if isinstance(values, str | bytes):
-                lead.values = json.loads(values)
-            else:
-                lead.values = values
+            lead.values_json, lead._values = text, None
             if first is not None and not isinstance(first, dt.datetime):  # SQLite: text
                 first = connection.ops.convert_datetimefield_value(first, None, connection)
             lead.first_accepted_at = first
             out.append(lead)
         return out
 
+    @property
+    def values(self) -> dict[str, Any]:
+        """The lead's values, read from their JSON when first asked."""
+        if self._values is None:
+            self._values = json.loads(self.values_json)
+        return self._values
+
+    @values.setter
+    def values(self, values: dict[str, Any]) -> None:
+        self._values = values
+
     @staticmethod
     def still_as_read(leads: Sequence[StoredLead]) -> bool:
         """Whether none of the leads has changed since it was read: every change to a lead sets its
         ``updated_at`` (``update_leads`` and ``update_columns`` callers give it, ``save`` stamps it)."""
         table = connection.ops.quote_name(Lead._meta.db_table)
-        array = connection.vendor == "postgresql"  # all ids as one array; SQLite's in chunks
-        size = max(len(leads), 1) if array else 500
         with connection.cursor() as cursor:
-            for start in range(0, len(leads), size):
-                chunk = leads[start : start + size]
-                pks = [lead.pk for lead in chunk]
-                condition = "id = ANY(%s)" if array else f"id IN ({', '.join(['%s'] * len(chunk))})"
+            if connection.vendor == "postgresql":  # compared by the server: one number comes back
                 cursor.execute(
-                    f"SELECT id, updated_at FROM {table} WHERE {condition}",  # noqa: S608
-                    [pks] if array else pks,
+                    f"SELECT count(*) FROM {table} AS l"  # noqa: S608
+                    " JOIN unnest(%s::bigint[], %s::timestamptz[]) AS r(id, at)"
+                    " ON l.id = r.id AND l.updated_at = r.at",
+                    [[lead.pk for lead in leads], [lead.updated_at for lead in leads]],
+                )
+                return bool(cursor.fetchone()[0] == len(leads))
+            for start in range(0, len(leads), 500):
+                chunk = leads[start : start + 500]
+                cursor.execute(
+                    f"SELECT id, updated_at FROM {table} WHERE id IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608
+                    [lead.pk for lead in chunk],
                 )
                 now = dict(cursor.fetchall())
                 if any(now.get(lead.pk) != lead.updated_at for lead in chunk):
@@ -928,6 +991,30 @@ def _decided_columns(leads: Sequence[Any], now: dt.datetime) -> dict[str, Any]:
         "processed_at": now,
         "updated_at": now,
     }
+
+
+@dataclass
+class StoredValues:
+    """The values of the stored leads a part read, one row per lead and a column per field of the source."""
+
+    frame: pl.DataFrame
+    position: dict[int, int]  # a lead's pk → its row
+
+
+def _decoded_values(leads: Sequence[StoredLead], keys: list[str]) -> StoredValues | None:
+    """The leads' values decoded from their JSON by polars (stored values are text or null), or None when
+    polars cannot read them: the leads' values are then read one by one, in Python."""
+    if not leads:
+        return None
+    try:
+        decoded = (
+            pl.Series([lead.values_json for lead in leads], dtype=pl.String)
+            .str.json_decode(pl.Struct(dict.fromkeys(keys, pl.String)))
+            .struct.unnest()
+        )
+    except pl.exceptions.PolarsError:
+        return None
+    return StoredValues(decoded, {lead.pk: i for i, lead in enumerate(leads)})
 
 
 def _not_created_before(fresh: pl.DataFrame, reach: tuple[int, str]) -> pl.DataFrame:

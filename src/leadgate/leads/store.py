@@ -323,5 +323,7 @@ def _update_by_copy(
     _copy_columns(staged, [meta.pk.column, *(f.column for f in fields)], [pks, *per_row], len(pks))
     assignments = ", ".join(f"{quote(f.column)} = s.{quote(f.column)}" for f in fields)
     with connection.cursor() as cursor:
+        # Without statistics the planner guesses the staged rows' number and may scan every lead to join.
+        cursor.execute(f"ANALYZE {staged}")
         cursor.execute(f"UPDATE {table} AS t SET {assignments} FROM {staged} AS s WHERE t.{pk} = s.{pk}")  # noqa: S608
         cursor.execute(f"DROP TABLE {staged}")
