@@ -570,21 +570,27 @@ class UploadRun:
         if decided is None or accepted is None or not deciding:
             return []
         held = self.source.review
-        codes = decided.codes
-        clean, email_key, phone_key = accepted
+        stored = frame.with_row_index("_p").filter(pl.col("_k") >= 0)
+        at = stored["_p"]
+        # Each column read once as a list: a polars Series read element by element costs more than the rest.
+        columns = zip(
+            stored["_k"].to_list(),
+            at.to_list(),
+            decided.codes.gather(at).to_list(),
+            *(s.gather(at).to_list() for s in accepted),
+            strict=True,
+        )
         changed = []
-        positions = frame.with_row_index("_p").filter(pl.col("_k") >= 0).select("_k", "_p").iter_rows()
-        for k, position in positions:
+        for k, position, code, clean, email_key, phone_key in columns:
             row = deciding[k]
             lead = row.lead
             assert lead is not None
-            code = codes[position]
             if code == catalogue.ACCEPT_LEAD:  # the common case, from the frame's columns
                 lead.status = Status.IN_REVIEW.value if held else Status.ACCEPTED.value
                 lead.custom_reason = HELD_REASON if held else ""
                 lead.problems = "[]"
-                lead.clean = clean[position]
-                lead.email_key, lead.phone_key = email_key[position], phone_key[position]
+                lead.clean = clean
+                lead.email_key, lead.phone_key = email_key, phone_key
             else:
                 d = decided.decision(position)
                 lead.status, lead.custom_reason = d.status.value, d.custom_reason
@@ -894,8 +900,9 @@ class NewLeads:
         others = (~is_accepted).arg_true()  # rejected or failed rows: their full decision
         if len(others):
             patch: dict[str, list[str]] = {k: [] for k in _DECISION_COLUMNS}
+            at = positions.to_list()
             for i in others.to_list():
-                d = decided.decision(positions[i])
+                d = decided.decision(at[i])
                 patch["status"].append(d.status.value)
                 patch["custom_reason"].append(d.custom_reason)
                 patch["problems"].append(json.dumps([p.as_dict() for p in d.problems], ensure_ascii=False))
