@@ -884,7 +884,7 @@ class NewLeads:
                 pl.when(is_accepted).then(pl.lit(Status.IN_REVIEW.value)).otherwise(status)
             ).to_series()
         # Columns stay polars Series: PostgreSQL's COPY text is made from them without a trip through
-        # Python objects (SQLite's driver takes lists: ``insert_columns`` converts there).
+        # Python objects.
         cols: dict[str, Any] = {
             "lead_id": new["_id"],
             "status": status,
@@ -912,6 +912,9 @@ class NewLeads:
             for key, patched in patch.items():
                 cols[key] = cols[key].clone().scatter(others, patched)
         self.by_status = dict(cols["status"].value_counts().iter_rows())
+        if connection.vendor != "postgresql":
+            # SQLite's driver takes Python values: made here, while the writer thread stores the part before.
+            cols = {k: v.to_list() if isinstance(v, pl.Series) else v for k, v in cols.items()}
         self.columns = cols
         self.rows = new[_ROW].to_list()
 
