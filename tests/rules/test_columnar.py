@@ -157,3 +157,28 @@ def test_arbitrary_values_decide_as_the_row_engine(
     rules: SourceRules, rows: list[dict[str, str | None]]
 ) -> None:
     assert_same(rules, rows, KEYS)
+
+
+def test_suppressed_addresses_leave_the_fast_path_and_are_rejected_as_the_row_engine_does() -> None:
+    rules = SourceRules(
+        "s",
+        FIELDS,
+        suppression_lists=(SuppressionList("dnc", ("ceo@example.com",), ("blocked.com", "*.rival.com")),),
+    )
+    emails = [
+        "ann@example.com",  # the fast path: a plain address, no list names it
+        "ceo@example.com",
+        "CEO@Example.COM",
+        " ceo@example.com ",
+        "x@blocked.com",
+        "y@BLOCKED.com",
+        "z@eu.rival.com",
+        "z@rival.com.evil.de",
+        "ok@notblocked.com",
+    ]
+    rows: list[dict[str, str | None]] = [
+        {"email": email, "name": "Ann", "opt_in": "yes", "level": "VP"} for email in emails
+    ]
+    assert_same(rules, rows, KEYS)
+    codes = decide_frame(Engine(rules), frame_of(rows, KEYS), [f"LD-{i}" for i in range(len(rows))]).codes
+    assert codes.to_list().count("REJECT_LEAD_SUPPRESSED") == 6

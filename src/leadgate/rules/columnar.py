@@ -213,8 +213,10 @@ def _column(engine: Engine, field: Any, raw: pl.Series, region: pl.Series | None
         if field.max_length is not None:
             simple = simple & (length <= field.max_length)
         keys = pl.DataFrame({"v": pl.select(pl.when(simple).then(None).otherwise(values)).to_series()})
-    elif field.type is FieldType.EMAIL and not engine._has_suppression:  # suppression is asked per result
+    elif field.type is FieldType.EMAIL:
         fast, simple = _email_fast_path(check, values)
+        if engine._has_suppression:  # a suppressed address goes the slow way, where the lists are asked
+            simple = simple & ~_maybe_suppressed(engine, fast)
         keys = pl.DataFrame({"v": pl.select(pl.when(simple).then(None).otherwise(values)).to_series()})
     elif memo == "value and country" and region is not None:
         keys = pl.DataFrame({"v": values, "r": region})
@@ -282,6 +284,16 @@ def _email_fast_path(check: Any, values: pl.Series) -> tuple[pl.Series, pl.Serie
     ).fill_null(False)
     clean = pl.select(pl.when(role).then(lower).otherwise(local) + at).to_series()
     return clean, simple
+
+
+def _maybe_suppressed(engine: Engine, clean: pl.Series) -> pl.Series:
+    """The addresses a suppression list may name, as ``Engine._suppression`` asks: the address itself, or
+    its domain (asked once per distinct domain). True where unsure (no clean address)."""
+    lower = clean.str.to_lowercase()
+    domain = lower.str.extract(r"@([^@]*)$", 1)
+    matchers = [m for _, m in engine._suppressed_domains]
+    listed = [d for d in domain.drop_nulls().unique().to_list() if any(m.matches(d) for m in matchers)]
+    return (lower.is_in(list(engine._suppressed_emails)) | domain.is_in(listed)).fill_null(True)
 
 
 def decide_frame(
