@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import json
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -1016,13 +1017,14 @@ def _decoded_values(leads: Sequence[StoredLead], keys: list[str]) -> StoredValue
     polars cannot read them: the leads' values are then read one by one, in Python."""
     if not leads:
         return None
+    # One JSON object per line (JSON text holds no raw line break): polars reads that twice as fast as it
+    # decodes a column of JSON strings.
+    lines = "\n".join(lead.values_json for lead in leads).encode()
     try:
-        decoded = (
-            pl.Series([lead.values_json for lead in leads], dtype=pl.String)
-            .str.json_decode(pl.Struct(dict.fromkeys(keys, pl.String)))
-            .struct.unnest()
-        )
+        decoded = pl.read_ndjson(io.BytesIO(lines), schema=dict.fromkeys(keys, pl.String))
     except pl.exceptions.PolarsError:
+        return None
+    if decoded.height != len(leads):
         return None
     return StoredValues(decoded, {lead.pk: i for i, lead in enumerate(leads)})
 
