@@ -33,7 +33,7 @@ from leadgate.rules.catalogue import SOURCE_NOT_LIVE, Status
 from leadgate.rules.columnar import FrameDecisions, decide_frame
 from leadgate.rules.definitions import FieldRule, FieldType
 from leadgate.rules.engine import Engine, _FieldChecks
-from leadgate.rules.outcome import MemoryDedupeIndex
+from leadgate.rules.outcome import Decision, MemoryDedupeIndex
 from leadgate.sources.compile import CompiledSource, compiled_source
 from leadgate.sources.models import Source
 
@@ -62,7 +62,7 @@ class Row:
     cells: pl.DataFrame  # the part's rows of this kind, a column per field key the file gives
     index: int  # this row's place in ``cells``
     lead_id: str | None = None  # the LeadID it names
-    lead: Lead | None = None
+    lead: StoredLead | None = None
     action: str = ""  # create | update | unchanged | skip | error
     error: tuple[str, str, str] | None = None  # (LeadID, code, message)
     changes: dict[str, list[Any]] = field(default_factory=dict)
@@ -476,7 +476,7 @@ class UploadRun:
             lead.values = values
 
     def _same_meaning(
-        self, compiled: CompiledSource, rule: FieldRule, stored: str, cell: str, lead: Lead
+        self, compiled: CompiledSource, rule: FieldRule, stored: str, cell: str, lead: StoredLead
     ) -> bool:
         """Both values pass the field's check and clean to the same value (``TRUE`` and ``true``)."""
         check = self._check(compiled, rule)
@@ -496,18 +496,16 @@ class UploadRun:
         """The leads (by pk) whose row says in every cell what the lead holds already, so that ``_merge``
         would change nothing: compared column by column in polars, as a re-upload of a downloaded file
         mostly is."""
+        if stored is None:
+            return set()
         keys = list(self.columns.fields.values())
-        if stored is None or not keys:  # not decoded; or a file of LeadIDs alone, which changes nothing
-            return {r.lead.pk for r in rows if r.lead is not None} if stored is not None else set()
         at = [i for i, r in enumerate(rows) if r.lead is not None]  # in the order the leads were read
-        cells = keyed.select(keys)[at]
-        values = stored.frame[[stored.position[r.lead.pk] for r in rows if r.lead is not None]]  # type: ignore[union-attr]
-        same = pl.select(
-            pl.all_horizontal(
-                pl.lit(True), *[cells[k].fill_null("") == values[k].fill_null("") for k in keys]
-            )
-        ).to_series()
-        return {rows[i].lead.pk for i, equal in zip(at, same.to_list(), strict=True) if equal}  # type: ignore[union-attr]
+        pks = [rows[i].lead.pk for i in at]  # type: ignore[union-attr]
+        if not keys:  # a file of LeadIDs alone changes no value
+            return set(pks)
+        cells, values = keyed[at], stored.frame[[stored.position[pk] for pk in pks]]
+        same = pl.select(pl.all_horizontal([cells[k].fill_null("") == values[k].fill_null("") for k in keys]))
+        return {pk for pk, equal in zip(pks, same.to_series().to_list(), strict=True) if equal}
 
     def _decide(
         self, engine: Engine, fresh: pl.DataFrame, deciding: list[Row], stored: StoredValues | None
@@ -593,12 +591,10 @@ class UploadRun:
                 lead.clean = clean
                 lead.email_key, lead.phone_key = email_key, phone_key
             else:
-                d = decided.decision(position)
-                lead.status, lead.custom_reason = d.status.value, d.custom_reason
-                lead.problems = json.dumps([p.as_dict() for p in d.problems])
-                lead.clean = json.dumps(dict(d.clean), cls=DjangoJSONEncoder, ensure_ascii=False)
-                lead.email_key = d.dedupe_keys.get("email", "")
-                lead.phone_key = d.dedupe_keys.get("phone", "")
+                decision = _decision_columns(decided.decision(position))
+                lead.status, lead.custom_reason, lead.problems, lead.clean, lead.email_key, lead.phone_key = (
+                    decision
+                )
             lead.disposition_code = code
             if lead.status == Status.ACCEPTED and lead.first_accepted_at is None:
                 lead.first_accepted_at = now
@@ -900,18 +896,11 @@ class NewLeads:
         }
         others = (~is_accepted).arg_true()  # rejected or failed rows: their full decision
         if len(others):
-            patch: dict[str, list[str]] = {k: [] for k in _DECISION_COLUMNS}
             at = positions.to_list()
-            for i in others.to_list():
-                d = decided.decision(at[i])
-                patch["status"].append(d.status.value)
-                patch["custom_reason"].append(d.custom_reason)
-                patch["problems"].append(json.dumps([p.as_dict() for p in d.problems], ensure_ascii=False))
-                patch["clean"].append(json.dumps(dict(d.clean), cls=DjangoJSONEncoder, ensure_ascii=False))
-                patch["email_key"].append(d.dedupe_keys.get("email", ""))
-                patch["phone_key"].append(d.dedupe_keys.get("phone", ""))
-            for key, patched in patch.items():
-                cols[key] = cols[key].clone().scatter(others, patched)
+            decisions = [_decision_columns(decided.decision(at[i])) for i in others.to_list()]
+            patches = zip(*decisions, strict=True)
+            for key, patched in zip(_DECISION_COLUMNS, patches, strict=True):
+                cols[key] = cols[key].clone().scatter(others, list(patched))
         self.by_status = dict(cols["status"].value_counts().iter_rows())
         if connection.vendor != "postgresql":
             # SQLite's driver takes Python values: made here, while the writer thread stores the part before.
@@ -984,8 +973,20 @@ class NewLeads:
 
 _DEDUPE_COLUMNS = ("source", "email_key", "phone_key")  # what dedupe looks leads up by
 _STATUS_OF_CODE = {d.code: d.status.value for d in catalogue.CATALOGUE}
-# The columns a rejected new lead takes from its ``Decision`` rather than from the frame.
+# The columns a lead not accepted takes from its ``Decision`` rather than from the frame's columns.
 _DECISION_COLUMNS = ("status", "custom_reason", "problems", "clean", "email_key", "phone_key")
+
+
+def _decision_columns(d: Decision) -> tuple[str, str, str, str, str, str]:
+    """A decision's ``_DECISION_COLUMNS``, as they are stored (JSON as text)."""
+    return (
+        d.status.value,
+        d.custom_reason,
+        json.dumps([p.as_dict() for p in d.problems], ensure_ascii=False),
+        json.dumps(dict(d.clean), cls=DjangoJSONEncoder, ensure_ascii=False),
+        d.dedupe_keys.get("email", ""),
+        d.dedupe_keys.get("phone", ""),
+    )
 
 
 def _decided_columns(leads: Sequence[Any], now: dt.datetime) -> dict[str, Any]:
@@ -1047,7 +1048,7 @@ def _preview(row: Row) -> dict[str, Any]:
     }
 
 
-def _region(lead: Lead, fields: Mapping[str, FieldRule]) -> str | None:
+def _region(lead: StoredLead, fields: Mapping[str, FieldRule]) -> str | None:
     country = next((k for k, f in fields.items() if f.type is FieldType.COUNTRY), None)
     value = lead.values.get(country) if country else None
     return _alpha2(value) if value else None

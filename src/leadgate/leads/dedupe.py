@@ -20,8 +20,8 @@ from .models import Lead
 ORIGINAL_STATUSES = (Status.ACCEPTED, Status.IN_REVIEW)
 
 
-# The lead table's index for each key column (``Lead.Meta.indexes``).
-_INDEX = {"email_key": "lead_email_source", "phone_key": "lead_phone_source"}
+# The lead table's index for each key column: the one that starts with it (``Lead.Meta.indexes``).
+_INDEX = {i.fields[0]: i.name for i in Lead._meta.indexes if i.fields[0] in ("email_key", "phone_key")}
 
 
 class StoredDedupeIndex:
