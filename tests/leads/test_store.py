@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.utils import timezone
 
 from leadgate.leads.models import Lead, LeadEvent
-from leadgate.leads.store import insert, insert_leads
+from leadgate.leads.store import insert, lead_pks
+from leadgate.sources.models import Source
 
 
 def test_values_survive_the_round_trip(summit):
@@ -29,8 +31,9 @@ def test_values_survive_the_round_trip(summit):
         ),
         Lead(source=summit, submitted_at=at),
     ]
-    insert_leads(leads)
-    assert all(lead.pk for lead in leads)
+    insert(Lead, leads)
+    for lead, pk in zip(leads, lead_pks([lead.lead_id for lead in leads]), strict=True):
+        lead.pk = pk
     stored = Lead.objects.get(pk=leads[0].pk)
     assert stored.lead_id == leads[0].lead_id
     assert (stored.values, stored.clean, stored.problems) == (
@@ -54,7 +57,7 @@ def test_values_survive_the_round_trip(summit):
 
 def test_nothing_to_insert():
     insert(LeadEvent, [])
-    insert_leads([])
+    assert lead_pks([]) == []
 
 
 def test_update_leads_writes_the_values_the_caller_set_auto_now_included(summit):
@@ -71,23 +74,43 @@ def test_update_leads_writes_the_values_the_caller_set_auto_now_included(summit)
         assert (stored.custom_reason, stored.updated_at) == ("checked by hand", then)
 
 
-def test_an_arriving_lead_is_the_lead_the_keyword_constructor_makes(summit):
-    at = timezone.now()
-    values = {"email": "ann@acme-corp.com"}
-    fast = Lead.arriving(summit, "LD-01JDQ3ZZZZZZZZZZZZZZZZZZZZ", values, "api", "ext-9", at)
-    slow = Lead(
-        lead_id="LD-01JDQ3ZZZZZZZZZZZZZZZZZZZZ",
-        source=summit,
-        values=values,
-        received_via="api",
-        external_id="ext-9",
-        submitted_at=at,
+@pytest.mark.parametrize("review", [False, True])
+def test_leads_stored_column_by_column_are_the_leads_apply_decision_makes(summit, review):
+    """Intake writes new leads as columns made before the source's lock (``stored_decision``); each must
+    read back as the Lead that the engine's decision, applied the ORM way (``apply_decision``), would be:
+    accepted, held, rejected by its own checks, and rejected by dedupe under the lock."""
+    from leadgate.leads.services import apply_decision, batch_engine, process_leads
+    from leadgate.rules.outcome import LeadInput
+    from leadgate.sources.compile import compiled_source
+    from tests.conftest import good_lead
+
+    Source.objects.filter(pk=summit.pk).update(review=review)
+    summit.refresh_from_db()
+    submissions = [
+        good_lead(),
+        good_lead(email="not an email", job_level="Wizard"),
+        good_lead(),  # the same email again: a duplicate, decided under the lock
+        {**good_lead(email="bo@acme-corp.com"), "Shoe size": "44"},
+    ]
+    stored = process_leads(summit, submissions)
+    engine = batch_engine(summit, compiled_source(summit))
+    decisions = engine.decide(
+        [LeadInput(lead.lead_id, {k: v for k, v in lead.values.items()}) for lead in stored]
     )
-    names = [f.attname for f in Lead._meta.concrete_fields]
-    assert [getattr(fast, n) for n in names] == [getattr(slow, n) for n in names]
-    assert fast.source is summit and fast._state.adding
-    other = Lead.arriving(summit, "LD-01JDQ3ZZZZZZZZZZZZZZZZZZZY", {}, "api", "", at)
-    assert other.problems is not fast.problems and other.clean is not fast.clean  # never shared
+    assert [d.status.value for d in decisions] == ["accepted", "rejected", "rejected", "accepted"]
+    for lead, decision in zip(stored, decisions, strict=True):
+        expected = Lead(source=summit, submitted_at=lead.submitted_at)
+        apply_decision(expected, decision, summit, lead.processed_at)
+        for name in ("status", "disposition_code", "custom_reason", "problems", "clean", "email_key",
+                     "phone_key"):  # fmt: skip
+            assert getattr(lead, name) == getattr(expected, name), name
+        assert lead.first_accepted_at == (lead.processed_at if lead.status == "accepted" else None)
+    assert [lead.status for lead in stored][0] == ("in_review" if review else "accepted")
+    events = LeadEvent.objects.filter(lead__in=stored).order_by("lead_id")
+    assert [(e.kind, e.status_after, e.code_after) for e in events] == [
+        ("received", lead.status, lead.disposition_code) for lead in stored
+    ]
+    assert events.get(lead=stored[3]).note == "Unknown keys ignored: Shoe size"
 
 
 def test_columns_given_as_polars_series_arrive_as_given(summit):

@@ -27,6 +27,7 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -35,12 +36,14 @@ from django.utils import timezone
 from leadgate.delivery.backoff import retry_delay
 from leadgate.delivery.destinations.base import retry_after
 from leadgate.delivery.models import StatusCallback
-from leadgate.leads.models import Lead
 from leadgate.leads.store import insert
 from leadgate.lib.http import HttpError, Session, redact_url
 from leadgate.lib.ids import ulid
 from leadgate.lib.webhooks import signed_headers
 from leadgate.sources.models import Source
+
+if TYPE_CHECKING:
+    from leadgate.delivery.outbox import ChangedLead
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ SEND_BUDGET_SECONDS = 60.0
 DUE_STATES = (StatusCallback.State.PENDING, StatusCallback.State.RETRYING)
 
 
-def callback_payload(lead: Lead, at: dt.datetime) -> dict[str, str]:
+def callback_payload(lead: ChangedLead, at: dt.datetime) -> dict[str, str]:
     return {
         "lead_id": lead.lead_id,
         "status": lead.status,
@@ -61,14 +64,14 @@ def callback_payload(lead: Lead, at: dt.datetime) -> dict[str, str]:
     }
 
 
-def queue_status_callbacks(source: Source, leads: Iterable[Lead], at: dt.datetime) -> int:
+def queue_status_callbacks(source: Source, leads: Iterable[ChangedLead], at: dt.datetime) -> int:
     """Write one pending callback per lead (call inside the transaction that changed them); the workers'
     delivery engine finds it within a second of the commit."""
     if not source.callback_url:
         return 0
     rows = [
         StatusCallback(
-            lead=lead,
+            lead_id=lead.pk,
             url=source.callback_url,
             message_id=f"msg_{ulid()}",
             payload=callback_payload(lead, at),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any, Protocol
 
 from django.db.models import QuerySet
 
@@ -26,11 +27,29 @@ from leadgate.rules.catalogue import Status
 from leadgate.sources.compile import compiled_source
 from leadgate.sources.models import Source
 
+
+class ChangedLead(Protocol):
+    """What the outbox reads of a lead: a ``Lead``, or a lighter record of one just stored."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def lead_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def disposition_code(self) -> str: ...
+    @property
+    def custom_reason(self) -> str: ...
+
+
 WAITING = (Delivery.State.PENDING, Delivery.State.RETRYING)
 AGAIN = (Delivery.State.DEAD, Delivery.State.REJECTED)
 
 
-def leads_changed(source: Source, leads: Sequence[Lead], at: dt.datetime, *, new: bool = False) -> None:
+def leads_changed(
+    source: Source, leads: Sequence[ChangedLead], at: dt.datetime, *, new: bool = False
+) -> None:
     """Call inside the transaction that changed these leads' status (``new``: it also created them).
 
     The leads need only ``pk``, ``lead_id``, ``status``, ``disposition_code`` and ``custom_reason``.
@@ -41,7 +60,9 @@ def leads_changed(source: Source, leads: Sequence[Lead], at: dt.datetime, *, new
     queue_deliveries(source, leads, at, new=new)
 
 
-def queue_deliveries(source: Source, leads: Sequence[Lead], at: dt.datetime, *, new: bool = False) -> int:
+def queue_deliveries(
+    source: Source, leads: Sequence[ChangedLead], at: dt.datetime, *, new: bool = False
+) -> int:
     """Pending deliveries for the accepted leads; waiting ones withdrawn for the others. Returns how many."""
     accepted = [lead.pk for lead in leads if lead.status == Status.ACCEPTED]
     if not new:

@@ -20,12 +20,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
 from leadgate.leads.models import Lead, LeadEvent, ReceivedVia
-from leadgate.leads.services import HELD_REASON, Actor, allocation_used, batch_engine, lock_source
+from leadgate.leads.services import (
+    HELD_REASON,
+    Actor,
+    allocation_used,
+    batch_engine,
+    lock_source,
+    stored_decision,
+)
 from leadgate.leads.store import insert_columns, update_columns
 from leadgate.lib.ids import new_lead_ids, normalize_lead_id
 from leadgate.rules import catalogue, geo
@@ -978,14 +984,15 @@ _DECISION_COLUMNS = ("status", "custom_reason", "problems", "clean", "email_key"
 
 
 def _decision_columns(d: Decision) -> tuple[str, str, str, str, str, str]:
-    """A decision's ``_DECISION_COLUMNS``, as they are stored (JSON as text)."""
+    """A decision's ``_DECISION_COLUMNS`` (not accepted: a review hold changes nothing)."""
+    stored = stored_decision(d, held=False)
     return (
-        d.status.value,
-        d.custom_reason,
-        json.dumps([p.as_dict() for p in d.problems], ensure_ascii=False),
-        json.dumps(dict(d.clean), cls=DjangoJSONEncoder, ensure_ascii=False),
-        d.dedupe_keys.get("email", ""),
-        d.dedupe_keys.get("phone", ""),
+        stored.status,
+        stored.custom_reason,
+        stored.problems,
+        stored.clean,
+        stored.email_key,
+        stored.phone_key,
     )
 
 

@@ -21,7 +21,7 @@ from leadgate.accounts.models import ApiKey
 from leadgate.sources.models import Source
 
 from .models import IdempotencyRecord, Lead, ReceivedVia
-from .services import Actor, PreparedLeads, lock_source, prepare_leads, store_leads
+from .services import Actor, PreparedLeads, ReceivedLead, lock_source, prepare_leads, store_leads
 
 # Kept at least a day, as integrators expect of idempotency keys; the worker purges older ones.
 IDEMPOTENCY_KEEP = dt.timedelta(hours=48)
@@ -39,7 +39,7 @@ class IdempotencyKeyReused(Exception):
     """The same Idempotency-Key came with a different request."""
 
 
-def lead_outcome(lead: Lead) -> dict[str, Any]:
+def lead_outcome(lead: Lead | ReceivedLead) -> dict[str, Any]:
     """What the API answers for one lead (SPEC §6 "HTTP")."""
     outcome: dict[str, Any] = {
         "lead_id": lead.lead_id,
@@ -93,7 +93,7 @@ class _Job:
     idempotency_key: str
     request_digest: str
     new: list[Submission]
-    known: dict[str, Lead | None]
+    known: dict[str, Lead | ReceivedLead | None]
     prepared: list[PreparedLeads]
     result: tuple[list[dict[str, Any]], bool] | None = None
     error: BaseException | None = None
@@ -263,11 +263,11 @@ def _replay(api_key: ApiKey, idempotency_key: str, request_digest: str) -> list[
 
 def _new_submissions(
     source: Source, submissions: Sequence[Submission]
-) -> tuple[list[Submission], dict[str, Lead | None]]:
+) -> tuple[list[Submission], dict[str, Lead | ReceivedLead | None]]:
     """The submissions to create (unknown external_id, the first of repeats, or none given) and the
     source's leads already holding the external_ids given."""
     wanted = {s.external_id for s in submissions if s.external_id}
-    known: dict[str, Lead | None] = {}
+    known: dict[str, Lead | ReceivedLead | None] = {}
     if wanted:
         known = {
             lead.external_id: lead for lead in Lead.objects.filter(source=source, external_id__in=wanted)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from functools import cache
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 
@@ -82,36 +78,6 @@ class Lead(models.Model):
 
     def __str__(self) -> str:
         return self.lead_id
-
-    @classmethod
-    def arriving(
-        cls,
-        source: Source,
-        lead_id: str,
-        values: dict[str, Any],
-        received_via: str,
-        external_id: str,
-        submitted_at: dt.datetime,
-    ) -> Lead:
-        """A new lead as intake builds it, by the thousand, before it is decided.
-
-        Every column is given, in order: Django then sets them as they are, where ``Lead(**kwargs)`` looks
-        each missing field's default up (a fifth of a 1,000-lead post's time went there).
-        """
-        row = list(_arriving_template(cls))
-        for name, value in (
-            ("lead_id", lead_id),
-            ("values", values),
-            ("problems", []),
-            ("clean", {}),
-            ("received_via", received_via),
-            ("external_id", external_id),
-            ("submitted_at", submitted_at),
-        ):
-            row[_arriving_index(cls)[name]] = value
-        lead = cls(*row)
-        lead.source = source
-        return lead
 
 
 class LeadEvent(models.Model):
@@ -229,14 +195,3 @@ class ReprocessRun(models.Model):
     @property
     def active(self) -> bool:
         return self.state in (self.State.QUEUED, self.State.RUNNING)
-
-
-@cache
-def _arriving_template(model: type[models.Model]) -> tuple[Any, ...]:
-    """Each column's default, in the model's order (mutable ones are replaced per lead)."""
-    return tuple(None if f.primary_key else f.get_default() for f in model._meta.concrete_fields)
-
-
-@cache
-def _arriving_index(model: type[models.Model]) -> dict[str, int]:
-    return {f.attname: i for i, f in enumerate(model._meta.concrete_fields)}

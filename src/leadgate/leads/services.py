@@ -7,12 +7,14 @@ never decided without a trace, and a crash leaves either the whole batch or none
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -28,7 +30,7 @@ from leadgate.sources.models import Source
 
 from .dedupe import ORIGINAL_STATUSES, StoredDedupeIndex
 from .models import Lead, LeadEvent, ReceivedVia
-from .store import insert, insert_leads, update_leads
+from .store import insert, insert_columns, lead_pks, update_leads
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -194,22 +196,77 @@ def process_leads(
     prepared = prepare_leads(
         source, submissions, received_via=received_via, submitted_at=submitted_at, external_ids=external_ids
     )
-    return store_leads(prepared, actor=actor)
+    with transaction.atomic():
+        received = store_leads(prepared, actor=actor)
+        by_id = Lead.objects.in_bulk([r.lead_id for r in received], field_name="lead_id")
+    return [by_id[r.lead_id] for r in received]
+
+
+class StoredDecision(NamedTuple):
+    """A decision as the lead's row stores it (JSON as text), with its problems for the API's answer."""
+
+    status: str
+    disposition_code: str
+    custom_reason: str
+    problems: str
+    clean: str
+    email_key: str
+    phone_key: str
+    problem_list: list[dict[str, Any]]
+
+
+def stored_decision(decision: Decision, held: bool) -> StoredDecision:
+    """``apply_decision``'s columns, for rows written column by column. ``held``: the source holds
+    accepted leads for review."""
+    status, reason = decision.status, decision.custom_reason
+    if held and status is Status.ACCEPTED:
+        status, reason = Status.IN_REVIEW, HELD_REASON
+    problems = [p.as_dict() for p in decision.problems]
+    keys = decision.dedupe_keys
+    return StoredDecision(
+        status.value,
+        decision.disposition_code,
+        reason,
+        json.dumps(problems, ensure_ascii=False) if problems else "[]",
+        json.dumps(dict(decision.clean), cls=DjangoJSONEncoder, ensure_ascii=False),
+        keys.get("email", ""),
+        keys.get("phone", ""),
+        problems,
+    )
+
+
+class ReceivedLead(NamedTuple):
+    """A new lead as stored: what the API answers and the outbox needs, without a model instance."""
+
+    pk: int
+    lead_id: str
+    status: str
+    disposition_code: str
+    custom_reason: str
+    problems: list[dict[str, Any]]
+    external_id: str
 
 
 @dataclass
 class PreparedLeads:
-    """New leads built and each checked on its own, waiting to be settled and stored under the lock."""
+    """New leads checked each on its own and turned into columns, waiting to be settled (dedupe and
+    allocation) and stored under the source's lock.
+
+    ``decided`` holds each lead's columns as its own checks decided it (accepted, unless settling says
+    otherwise): under the lock only the leads that settling rejects are turned into columns again.
+    """
 
     source: Source
     compiled: CompiledSource
     submissions: Sequence[Mapping[str, Any]]
     received_via: str
     external_ids: Sequence[str] | None
-    submitted_at: dt.datetime | None
-    leads: list[Lead]
+    submitted_at: dt.datetime
+    lead_ids: list[str]
+    values: list[str]  # as stored: JSON text
     notes: list[str]
     checked: Checked
+    decided: list[StoredDecision]
 
 
 def prepare_leads(
@@ -220,26 +277,26 @@ def prepare_leads(
     submitted_at: dt.datetime | None = None,
     external_ids: Sequence[str] | None = None,
 ) -> list[PreparedLeads]:
-    """The half of ``process_leads`` that needs no lock: keys mapped, leads built, each lead's own checks.
+    """The half of ``process_leads`` that needs no lock: keys mapped, each lead's own checks, columns made.
 
     One part per LEADGATE_PROCESS_BATCH_SIZE submissions, each stored in a transaction of its own.
     """
     parts = []
+    at = submitted_at or timezone.now()
     for start in range(0, len(submissions), settings.LEADGATE_PROCESS_BATCH_SIZE):
         batch = submissions[start : start + settings.LEADGATE_PROCESS_BATCH_SIZE]
         ids = external_ids[start : start + len(batch)] if external_ids else None
-        parts.append(_prepare(source, compiled_source(source), batch, received_via, ids, submitted_at))
+        parts.append(_prepare(source, compiled_source(source), batch, received_via, ids, at))
     return parts
 
 
-def store_leads(prepared: Sequence[PreparedLeads], *, actor: Actor = SYSTEM) -> list[Lead]:
+def store_leads(prepared: Sequence[PreparedLeads], *, actor: Actor = SYSTEM) -> list[ReceivedLead]:
     """The other half: under the source's lock, dedupe and allocation, then the leads and their history.
 
-    Only this part waits for concurrent posts to the same source, so it holds the lock briefly.
+    Only this part waits for concurrent posts to the same source, so it does as little as it can: the
+    columns are made beforehand; here only the leads that dedupe or allocation reject are made again.
     """
-    from leadgate.delivery.outbox import leads_changed
-
-    leads: list[Lead] = []
+    received: list[ReceivedLead] = []
     for part in prepared:
         source = part.source
         # No savepoint inside a caller's transaction: the caller's is the unit (the API's one request).
@@ -254,24 +311,66 @@ def store_leads(prepared: Sequence[PreparedLeads], *, actor: Actor = SYSTEM) -> 
                     part.external_ids,
                     part.submitted_at,
                 )
-            decided_at = timezone.now()
-            new = part.leads
-            decisions = _settle(
-                batch_engine(source, part.compiled), part.checked, [lead.lead_id for lead in new]
-            )
-            for lead, decision in zip(new, decisions, strict=True):
-                apply_decision(lead, decision, source, decided_at)
-            insert_leads(new)
-            insert(
-                LeadEvent,
-                [
-                    history_event(lead, LeadEvent.Kind.RECEIVED, actor, decided_at, ("", ""), note=note)
-                    for lead, note in zip(new, part.notes, strict=True)
-                ],
-            )
-            leads_changed(source, new, decided_at, new=True)
-            leads.extend(new)
-    return leads
+            received.extend(_store(part, actor))
+    return received
+
+
+def _store(part: PreparedLeads, actor: Actor) -> list[ReceivedLead]:
+    from leadgate.delivery.outbox import leads_changed
+
+    source, checked, n = part.source, part.checked, len(part.lead_ids)
+    now = timezone.now()
+    rows = list(part.decided)  # a copy: the part is stored again if this transaction is retried
+    decisions = _settle(batch_engine(source, part.compiled), checked, part.lead_ids)
+    for i, decision in enumerate(decisions):
+        if decision.status is not Status.ACCEPTED and decision is not checked.decided(i):
+            rows[i] = stored_decision(decision, source.review)  # rejected by dedupe or allocation
+    status, codes, reasons, problems, clean, email_keys, phone_keys, problem_lists = zip(*rows, strict=True)
+    stamp = connection.ops.adapt_datetimefield_value(now)  # in the driver's form, once
+    external_ids = part.external_ids or [""] * n
+    insert_columns(
+        Lead,
+        {
+            "lead_id": part.lead_ids,
+            "source_id": source.pk,
+            "status": status,
+            "disposition_code": codes,
+            "custom_reason": reasons,
+            "problems": problems,
+            "values": part.values,
+            "clean": clean,
+            "received_via": part.received_via,
+            "external_id": external_ids,
+            "email_key": email_keys,
+            "phone_key": phone_keys,
+            "submitted_at": part.submitted_at,
+            "processed_at": now,
+            "updated_at": now,
+            "first_accepted_at": [stamp if s == Status.ACCEPTED else None for s in status],
+        },
+        n,
+    )
+    pks = lead_pks(part.lead_ids)
+    insert_columns(
+        LeadEvent,
+        {
+            "lead_id": pks,
+            "at": now,
+            "kind": LeadEvent.Kind.RECEIVED.value,
+            "user_id": actor.user.pk if actor.user else None,
+            "actor": actor.label,
+            "status_after": status,
+            "code_after": codes,
+            "note": part.notes,
+        },
+        n,
+    )
+    received = [
+        ReceivedLead(*lead)
+        for lead in zip(pks, part.lead_ids, status, codes, reasons, problem_lists, external_ids, strict=True)
+    ]
+    leads_changed(source, received, now, new=True)
+    return received
 
 
 def _prepare(
@@ -280,34 +379,40 @@ def _prepare(
     batch: Sequence[Mapping[str, Any]],
     received_via: str,
     external_ids: Sequence[str] | None,
-    submitted_at: dt.datetime | None,
+    submitted_at: dt.datetime,
 ) -> PreparedLeads:
-    """New leads for the submissions, their history notes, and each lead's own checks."""
-    new: list[Lead] = []
-    notes: list[str] = []
-    at = submitted_at or timezone.now()
+    """The submissions' LeadIDs, values, history notes, each lead's own checks, and its columns."""
     lead_ids = new_lead_ids(len(batch))
-    for i, raw in enumerate(batch):
-        values, unknown = map_submission(compiled.matcher, raw)
-        new.append(
-            Lead.arriving(
-                source,
-                lead_ids[i],
-                jsonable(values),
-                received_via,
-                external_ids[i] if external_ids else "",
-                at,
-            )
-        )
+    values: list[dict[str, Any]] = []
+    notes: list[str] = []
+    match = compiled.matcher
+    for raw in batch:
+        mapped, unknown = map_submission(match, raw)
+        values.append(jsonable(mapped))
         notes.append(f"Unknown keys ignored: {', '.join(unknown)}" if unknown else "")
-    inputs = [LeadInput(lead.lead_id, lead.values) for lead in new]
+    inputs = [LeadInput(lead_id, v) for lead_id, v in zip(lead_ids, values, strict=True)]
     try:
         checked = compiled.engine.check(inputs)
     except Exception:
         log.exception("checking a batch of %d leads failed; checking them one by one", len(inputs))
         checked = Checked([item for lead in inputs for item in _check_one(compiled.engine, lead)])
+    held = source.review
+    decided = []
+    for i in range(len(inputs)):
+        decision = checked.decided(i)
+        decided.append(stored_decision(decision or checked.accepted(i), held))
     return PreparedLeads(
-        source, compiled, batch, received_via, external_ids, submitted_at, new, notes, checked
+        source,
+        compiled,
+        batch,
+        received_via,
+        external_ids,
+        submitted_at,
+        lead_ids,
+        [json.dumps(v, ensure_ascii=False) for v in values],
+        notes,
+        checked,
+        decided,
     )
 
 

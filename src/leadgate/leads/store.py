@@ -18,6 +18,8 @@ from typing import Any
 
 from django.db import connection, models
 
+from .models import Lead
+
 Prepare = Callable[[Any], Any]
 
 
@@ -112,7 +114,7 @@ def insert(model: type[models.Model], rows: Sequence[models.Model | Mapping[str,
     A row is a model instance (fields' ``pre_save`` runs, so ``auto_now`` applies) or a mapping by field
     attname (``lead_id``, not ``lead``), where missing fields take their defaults: the cheaper form, for
     rows nobody reads back. All rows of one call are of one form. Call it inside a transaction; read pks
-    back by a natural key when they are needed (``insert_leads``). Values are gathered column by column:
+    back by a natural key when they are needed (``lead_pks``). Values are gathered column by column:
     a batch of a thousand leads is 20 list comprehensions, not 20,000 calls through the field API.
     """
     if not rows:
@@ -135,22 +137,19 @@ def insert(model: type[models.Model], rows: Sequence[models.Model | Mapping[str,
     execute_insert(sql, len(fields), list(zip(*columns, strict=True)))
 
 
-def insert_leads(leads: Sequence[Any]) -> None:
-    """Insert new leads and set their pks (read back by LeadID, which is unique)."""
-    if not leads:
-        return
-    insert(type(leads[0]), leads)
-    by_id = {lead.lead_id: lead for lead in leads}
-    table = connection.ops.quote_name(type(leads[0])._meta.db_table)
-    ids = list(by_id)
+def lead_pks(lead_ids: Sequence[str]) -> list[int]:
+    """The pks of leads just inserted, in the order of their LeadIDs (unique)."""
+    if not lead_ids:
+        return []
+    table = connection.ops.quote_name(Lead._meta.db_table)
+    found: dict[str, int] = {}
     with connection.cursor() as cursor:
-        for start in range(0, len(ids), 500):  # well under every database's parameter limit
-            chunk = ids[start : start + 500]
+        for start in range(0, len(lead_ids), 500):  # well under every database's parameter limit
+            chunk = lead_ids[start : start + 500]
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(f"SELECT lead_id, id FROM {table} WHERE lead_id IN ({marks})", chunk)  # noqa: S608
-            for lead_id, pk in cursor.fetchall():
-                by_id[lead_id].pk = pk
-                by_id[lead_id]._state.adding = False
+            found.update(cursor.fetchall())
+    return [found[lead_id] for lead_id in lead_ids]
 
 
 def _update_sql(meta: Any, fields: Sequence[models.Field[Any, Any]]) -> str:

@@ -539,9 +539,20 @@ _Checked = tuple[LeadInput, dict[str, Any], list[Problem] | None, Mapping[str, s
 
 @dataclasses.dataclass(frozen=True)
 class Checked:
-    """Leads after ``Engine.check``, waiting for ``Engine.settle``; opaque to callers."""
+    """Leads after ``Engine.check``, waiting for ``Engine.settle``."""
 
     items: list[_Checked | Decision]
+
+    def decided(self, i: int) -> Decision | None:
+        """The i-th lead's decision if its own checks made it (rejected or failed; ``settle`` keeps it),
+        else None: dedupe and allocation decide."""
+        item = self.items[i]
+        return None if item.__class__ is tuple else item  # type: ignore[return-value]
+
+    def accepted(self, i: int) -> Decision:
+        """The decision the i-th lead gets if ``settle`` accepts it (call when ``decided(i)`` is None)."""
+        lead, clean, _problems, dedupe_keys, _keys = self.items[i]  # type: ignore[misc]
+        return _decision(lead.lead_id, _ACCEPTED, _ACCEPT_LEAD, "", (), clean, dedupe_keys)
 
 
 class Engine:
@@ -630,15 +641,19 @@ class Engine:
         """Every check of each lead on its own: the first half of ``decide``.
 
         It needs no other lead and no stored state, so a caller can run it before taking the source's
-        lock and keep only ``settle`` (dedupe and allocation) under it.
+        lock and keep only ``settle`` (dedupe and allocation) under it. A lead its own checks reject (or
+        that fails) is decided here already: ``Checked.decided``, which ``settle`` answers unchanged.
         """
         with without_cyclic_gc():
             checked: list[_Checked | Decision] = []
             append = checked.append
             check_lead = self._check_lead
+            rejected = self._rejected
             for lead in leads:
                 try:
-                    append(check_lead(lead))
+                    item = check_lead(lead)
+                    problems = item[2]
+                    append(item if problems is None else rejected(lead, item[1], problems, item[3]))
                 except Exception as error:
                     append(_failed(lead, error))
             return Checked(checked)
