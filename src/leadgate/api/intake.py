@@ -7,10 +7,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from leadgate.leads.intake import IdempotencyKeyReused, Submission, receive_leads
+from leadgate.lib import jsontext
 from leadgate.lib.text import storable
 from leadgate.sources.services import source_by_slug
 
@@ -109,7 +110,8 @@ def post_leads(request: HttpRequest, slug: str) -> HttpResponse:
             "idempotency_key_reused",
             "This Idempotency-Key was used with a different request; use a new key for new leads.",
         ) from None
-    response = JsonResponse(outcomes[0] if single else outcomes, status=201, safe=False)
+    answer = jsontext.dumps_bytes(outcomes[0] if single else outcomes)
+    response = HttpResponse(answer, status=201, content_type="application/json")
     if replayed:
         response["Idempotent-Replayed"] = "true"
     return response

@@ -33,6 +33,7 @@ from leadgate.leads.services import (
     stored_decision,
 )
 from leadgate.leads.store import insert_columns, update_columns
+from leadgate.lib import jsontext
 from leadgate.lib.ids import new_lead_ids, normalize_lead_id
 from leadgate.rules import catalogue, geo
 from leadgate.rules.catalogue import SOURCE_NOT_LIVE, Status
@@ -620,7 +621,7 @@ class UploadRun:
         # (a fixed picklist), and PostgreSQL would parse the unchanged JSON again.
         edited: list[Any] = [r.lead for r in changed if r.changes]
         kept: list[Any] = [r.lead for r in changed if not r.changes]
-        values = [json.dumps(lead.values, ensure_ascii=False) for lead in edited]
+        values = [jsontext.dumps(lead.values) for lead in edited]
         for group, columns in ((edited, {"values": values}), (kept, {})):
             if group:
                 update_columns(Lead, [lead.pk for lead in group], {**columns, **_decided_columns(group, now)})
@@ -640,7 +641,7 @@ class UploadRun:
                 "code_before": [r.before[1] for r in changed],
                 "status_after": [lead.status for lead in leads],  # type: ignore[union-attr]
                 "code_after": [lead.disposition_code for lead in leads],  # type: ignore[union-attr]
-                "changes": [json.dumps(r.changes, ensure_ascii=False) for r in changed],
+                "changes": [jsontext.dumps(r.changes) for r in changed],
                 "note": f"Uploaded in {self.upload.name}",
             },
             len(changed),

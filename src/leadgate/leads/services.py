@@ -7,19 +7,18 @@ never decided without a trace, and a crash leaves either the whole batch or none
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from leadgate.accounts.models import User
+from leadgate.lib import jsontext
 from leadgate.lib.ids import new_lead_ids
 from leadgate.rules.catalogue import FAILED_PROCESSING_ERROR, MANUAL, SOURCE_NOT_LIVE, Status
 from leadgate.rules.engine import Checked, Engine
@@ -227,8 +226,8 @@ def stored_decision(decision: Decision, held: bool) -> StoredDecision:
         status.value,
         decision.disposition_code,
         reason,
-        json.dumps(problems, ensure_ascii=False) if problems else "[]",
-        json.dumps(dict(decision.clean), cls=DjangoJSONEncoder, ensure_ascii=False),
+        jsontext.dumps(problems) if problems else "[]",
+        jsontext.dumps(decision.clean),
         keys.get("email", ""),
         keys.get("phone", ""),
         problems,
@@ -409,7 +408,7 @@ def _prepare(
         external_ids,
         submitted_at,
         lead_ids,
-        [json.dumps(v, ensure_ascii=False) for v in values],
+        [jsontext.dumps(v) for v in values],
         notes,
         checked,
         decided,

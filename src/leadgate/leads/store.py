@@ -69,18 +69,34 @@ def execute_insert(sql: str, width: int, rows: Sequence[Sequence[Any]]) -> None:
 
 def _many_per_statement(sql: Callable[[int], str], width: int, rows: Sequence[Sequence[Any]]) -> None:
     """Run ``sql(n)``, a statement taking ``n`` rows of ``width`` values, over ``rows``: up to a thousand
-    rows at a time, within SQLite's limit on parameters (``execute_insert`` says why)."""
+    rows at a time, within SQLite's limit on parameters (``execute_insert`` says why).
+
+    The statements go to the driver's own cursor, with ``?`` placeholders: Django's cursor would rewrite
+    every ``%s`` of a thousand-row statement on each call (a twentieth of a 1,000-lead post's time).
+    """
     import sqlite3
 
-    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    connection.ensure_connection()
+    raw = connection.connection
+    limit = raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     per = max(1, min(1000, limit // max(width, 1)))
     full = len(rows) - len(rows) % per
-    with connection.cursor() as cursor:
-        if full:
-            cursor.executemany(sql(per), (_flat(rows[i : i + per]) for i in range(0, full, per)))
-        if full < len(rows):
-            rest = rows[full:]
-            cursor.execute(sql(len(rest)), _flat(rest))
+    with connection.wrap_database_errors:
+        cursor = raw.cursor()
+        try:
+            if full:
+                statement = _qmark(sql(per))
+                cursor.executemany(statement, (_flat(rows[i : i + per]) for i in range(0, full, per)))
+            if full < len(rows):
+                rest = rows[full:]
+                cursor.execute(_qmark(sql(len(rest))), _flat(rest))
+        finally:
+            cursor.close()
+
+
+def _qmark(sql: str) -> str:
+    """A statement built here (no literal ``%``) with SQLite's placeholders."""
+    return sql.replace("%s", "?")
 
 
 def _flat(rows: Sequence[Sequence[Any]]) -> list[Any]:
