@@ -6,6 +6,8 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from leadgate.leads.models import Lead, LeadEvent
 from leadgate.leads.store import insert, lead_pks
@@ -105,7 +107,7 @@ def test_leads_stored_column_by_column_are_the_leads_apply_decision_makes(summit
                      "phone_key"):  # fmt: skip
             assert getattr(lead, name) == getattr(expected, name), name
         assert lead.first_accepted_at == (lead.processed_at if lead.status == "accepted" else None)
-    assert [lead.status for lead in stored][0] == ("in_review" if review else "accepted")
+    assert stored[0].status == ("in_review" if review else "accepted")
     events = LeadEvent.objects.filter(lead__in=stored).order_by("lead_id")
     assert [(e.kind, e.status_after, e.code_after) for e in events] == [
         ("received", lead.status, lead.disposition_code) for lead in stored
@@ -158,3 +160,31 @@ def test_every_index_on_leads_is_one_the_model_declares(db):
     assert indexes - upload_index == declared
     foreign = {tuple(c["columns"]) for c in found.values() if c["foreign_key"]}
     assert foreign == {("source_id",)}  # the upload link has no constraint to check per row
+
+
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["email", "Email Address", "first_name", "First Name", "job_level", "Shoe", "x"]),
+            st.none() | st.text(max_size=5) | st.integers() | st.floats(allow_nan=False) | st.booleans(),
+            max_size=6,
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_prepared_values_are_map_submission_then_jsonable(summit, submissions):
+    """``_prepare`` maps keys and makes values text in one pass when no two keys mean one field; either
+    way its values and notes are those of ``map_submission`` then ``jsonable``."""
+    import json
+
+    from leadgate.leads.services import jsonable, map_submission, prepare_leads
+    from leadgate.sources.compile import compiled_source
+
+    [part] = prepare_leads(summit, submissions)
+    matcher = compiled_source(summit).matcher
+    for raw, stored, note in zip(submissions, part.values, part.notes, strict=True):
+        mapped, unknown = map_submission(matcher, raw)
+        assert json.loads(stored) == jsonable(mapped)
+        assert note == (f"Unknown keys ignored: {', '.join(unknown)}" if unknown else "")

@@ -36,3 +36,10 @@ def test_keys_labels_and_aliases_match_ignoring_case_spaces_underscores_dashes_a
 @given(st.text(max_size=30))
 def test_header_key_is_idempotent(text):
     assert header_key(header_key(text)) == header_key(text)
+
+
+def test_a_plan_names_each_submitted_keys_field_and_whether_two_mean_one_field():
+    m = FieldKeyMatcher(FIELDS)
+    assert m.plan(("EMAIL", "First Name", "Badge")) == (("email", "first_name", None), True)
+    assert m.plan(("email", "E-mail")) == (("email", "email"), False)
+    assert m.plan(("EMAIL", "First Name", "Badge")) is m.plan(("EMAIL", "First Name", "Badge"))  # remembered

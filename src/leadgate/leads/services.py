@@ -384,10 +384,21 @@ def _prepare(
     lead_ids = new_lead_ids(len(batch))
     values: list[dict[str, Any]] = []
     notes: list[str] = []
-    match = compiled.matcher
+    matcher = compiled.matcher
     for raw in batch:
-        mapped, unknown = map_submission(match, raw)
-        values.append(jsonable(mapped))
+        keys, one_each = matcher.plan(tuple(raw))
+        if one_each:  # the common case: map_submission and jsonable in one pass
+            values.append(
+                {
+                    key: value if value.__class__ is str or value is None else _text(value)
+                    for key, value in zip(keys, raw.values(), strict=True)
+                    if key is not None
+                }
+            )
+            unknown = [str(name) for name, key in zip(raw, keys, strict=True) if key is None]
+        else:
+            mapped, unknown = map_submission(matcher, raw)
+            values.append(jsonable(mapped))
         notes.append(f"Unknown keys ignored: {', '.join(unknown)}" if unknown else "")
     inputs = [LeadInput(lead_id, v) for lead_id, v in zip(lead_ids, values, strict=True)]
     try:
@@ -578,17 +589,16 @@ def reject_leads(source: Source, lead_ids: Iterable[str], reason: str, *, actor:
 
 def jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
     """Values as they are stored: text, with JSON's null for missing; numbers and booleans as typed text."""
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if value is None:
-            out[key] = None
-        elif isinstance(value, bool):
-            out[key] = "true" if value else "false"
-        elif isinstance(value, str):
-            out[key] = value
-        else:
-            out[key] = str(value)
-    return out
+    return {
+        key: value if value is None or isinstance(value, str) else _text(value)
+        for key, value in values.items()
+    }
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def summary(source: Source) -> dict[str, Any]:

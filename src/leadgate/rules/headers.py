@@ -40,8 +40,9 @@ class FieldKeyMatcher:
         ranked += [(alias, f.key) for f in fields for alias in f.aliases]
         for name, key in ranked:
             self._keys.setdefault(header_key(name), key)
-        # Senders repeat the same few keys on every lead; remember each one's match.
+        # Senders repeat the same few keys on every lead; remember each one's match, and each set's.
         self._seen: dict[str, str | None] = {}
+        self._plans: dict[tuple[object, ...], tuple[tuple[str | None, ...], bool]] = {}
 
     def match(self, name: str) -> str | None:
         if name in self._seen:
@@ -50,3 +51,14 @@ class FieldKeyMatcher:
         if len(self._seen) < _SEEN_LIMIT:
             self._seen[name] = key
         return key
+
+    def plan(self, names: tuple[object, ...]) -> tuple[tuple[str | None, ...], bool]:
+        """Each submitted name's field key (None: unknown), and whether no two names mean one field."""
+        plan = self._plans.get(names)
+        if plan is None:
+            keys = tuple(self.match(str(name)) for name in names)
+            known = [k for k in keys if k is not None]
+            plan = (keys, len(set(known)) == len(known))
+            if len(self._plans) < _SEEN_LIMIT:
+                self._plans[names] = plan
+        return plan
