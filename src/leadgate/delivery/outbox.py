@@ -24,7 +24,7 @@ from leadgate.leads.models import Lead
 from leadgate.leads.store import insert
 from leadgate.lib.ids import ulid
 from leadgate.rules.catalogue import Status
-from leadgate.sources.compile import compiled_source
+from leadgate.sources.compile import CompiledSource, compiled_source
 from leadgate.sources.models import Source
 
 
@@ -48,20 +48,31 @@ AGAIN = (Delivery.State.DEAD, Delivery.State.REJECTED)
 
 
 def leads_changed(
-    source: Source, leads: Sequence[ChangedLead], at: dt.datetime, *, new: bool = False
+    source: Source,
+    leads: Sequence[ChangedLead],
+    at: dt.datetime,
+    *,
+    new: bool = False,
+    compiled: CompiledSource | None = None,
 ) -> None:
     """Call inside the transaction that changed these leads' status (``new``: it also created them).
 
     The leads need only ``pk``, ``lead_id``, ``status``, ``disposition_code`` and ``custom_reason``.
+    ``compiled``: the source's compiled rules as this transaction read them, if the caller has them.
     """
     from leadgate.delivery.callbacks import queue_status_callbacks
 
     queue_status_callbacks(source, leads, at)
-    queue_deliveries(source, leads, at, new=new)
+    queue_deliveries(source, leads, at, new=new, compiled=compiled)
 
 
 def queue_deliveries(
-    source: Source, leads: Sequence[ChangedLead], at: dt.datetime, *, new: bool = False
+    source: Source,
+    leads: Sequence[ChangedLead],
+    at: dt.datetime,
+    *,
+    new: bool = False,
+    compiled: CompiledSource | None = None,
 ) -> int:
     """Pending deliveries for the accepted leads; waiting ones withdrawn for the others. Returns how many."""
     accepted = [lead.pk for lead in leads if lead.status == Status.ACCEPTED]
@@ -73,7 +84,8 @@ def queue_deliveries(
         return 0
     # Disabled destinations too: disabling one pauses its posting (a CRM migration, a maintenance window),
     # and what was accepted meanwhile goes out once it is enabled again. Detaching stops it for good.
-    destinations = compiled_source(source).destinations  # compiled once per change, not read per batch
+    # Compiled once per change, not read per batch (nor again when the caller has read it).
+    destinations = (compiled or compiled_source(source)).destinations
     if not destinations:
         return 0
     have: set[tuple[int, int]] = set()

@@ -368,7 +368,7 @@ def _store(part: PreparedLeads, actor: Actor) -> list[ReceivedLead]:
         ReceivedLead(*lead)
         for lead in zip(pks, part.lead_ids, status, codes, reasons, problem_lists, external_ids, strict=True)
     ]
-    leads_changed(source, received, now, new=True)
+    leads_changed(source, received, now, new=True, compiled=part.compiled)
     return received
 
 

@@ -160,11 +160,15 @@ def lead_pks(lead_ids: Sequence[str]) -> list[int]:
     table = connection.ops.quote_name(Lead._meta.db_table)
     found: dict[str, int] = {}
     with connection.cursor() as cursor:
-        for start in range(0, len(lead_ids), 500):  # well under every database's parameter limit
-            chunk = lead_ids[start : start + 500]
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(f"SELECT lead_id, id FROM {table} WHERE lead_id IN ({marks})", chunk)  # noqa: S608
+        if connection.vendor == "postgresql":  # every LeadID as one array
+            cursor.execute(f"SELECT lead_id, id FROM {table} WHERE lead_id = ANY(%s)", [list(lead_ids)])  # noqa: S608
             found.update(cursor.fetchall())
+        else:
+            for start in range(0, len(lead_ids), 500):  # under SQLite's parameter limit
+                chunk = lead_ids[start : start + 500]
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(f"SELECT lead_id, id FROM {table} WHERE lead_id IN ({marks})", chunk)  # noqa: S608
+                found.update(cursor.fetchall())
     return [found[lead_id] for lead_id in lead_ids]
 
 
