@@ -76,11 +76,16 @@ def test_update_leads_writes_the_values_the_caller_set_auto_now_included(summit)
         assert (stored.custom_reason, stored.updated_at) == ("checked by hand", then)
 
 
+@pytest.mark.parametrize("copy_from_rows", [1, 10**9], ids=["copy", "insert"])
 @pytest.mark.parametrize("review", [False, True])
-def test_leads_stored_column_by_column_are_the_leads_apply_decision_makes(summit, review):
+def test_leads_stored_column_by_column_are_the_leads_apply_decision_makes(
+    summit, review, copy_from_rows, monkeypatch
+):
     """Intake writes new leads as columns made before the source's lock (``stored_decision``); each must
     read back as the Lead that the engine's decision, applied the ORM way (``apply_decision``), would be:
-    accepted, held, rejected by its own checks, and rejected by dedupe under the lock."""
+    accepted, held, rejected by its own checks, and rejected by dedupe under the lock. On PostgreSQL both
+    ways of inserting (COPY for many rows, INSERT for few) are taken."""
+    monkeypatch.setattr("leadgate.leads.store.COPY_FROM_ROWS", copy_from_rows)
     from leadgate.leads.services import apply_decision, batch_engine, process_leads
     from leadgate.rules.outcome import LeadInput
     from leadgate.sources.compile import compiled_source

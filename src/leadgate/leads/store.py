@@ -226,12 +226,15 @@ def insert_columns(model: type[models.Model], columns: Mapping[str, Sequence[Any
         return
     postgresql = connection.vendor == "postgresql"
     sql, fields, preparers = _plan(model, connection.vendor)
+    # COPY's text is made by polars, whose fixed cost per call (~10 ms) a hundred rows pay back: a single
+    # lead post cost 3.5 ms of CPU in INSERTs and 27 ms in COPY; 1,000 leads 94 ms in INSERTs, 55 ms by COPY.
+    copy = postgresql and (rows >= COPY_FROM_ROWS or any(isinstance(c, pl.Series) for c in columns.values()))
     lists: list[Any] = []
     for f, prepare in zip(fields, preparers, strict=True):
         given = f.attname in columns
         value = columns[f.attname] if given else f.get_default()
         if isinstance(value, pl.Series):
-            lists.append(value if postgresql else value.to_list())
+            lists.append(value if copy else value.to_list())
             continue
         if given and isinstance(value, list | tuple):  # a column (a default of [] is one JSON value)
             lists.append(value)
@@ -241,10 +244,13 @@ def insert_columns(model: type[models.Model], columns: Mapping[str, Sequence[Any
         ):
             value = prepare(value)  # type: ignore[misc]
         lists.append(itertools.repeat(value, rows))
-    if postgresql:
+    if copy:
         _copy_columns(model._meta.db_table, [f.column for f in fields], lists, rows)
         return
     execute_insert(sql, len(fields), list(zip(*lists, strict=False)))
+
+
+COPY_FROM_ROWS = 100  # on PostgreSQL, fewer rows go as INSERT statements (measured: ``insert_columns``)
 
 
 # COPY's text format: these characters are written escaped; NULL is \N.
