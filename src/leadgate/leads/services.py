@@ -134,7 +134,10 @@ def lock_source(source: Source) -> None:
     transaction is exclusive already (IMMEDIATE), so the query is skipped there.
     """
     if connection.features.has_select_for_update:
-        Source.objects.select_for_update().filter(pk=source.pk).exists()
+        # Plain SQL: taken on every lead post, where building the ORM's query cost a millisecond.
+        table = connection.ops.quote_name(Source._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE", [source.pk])  # noqa: S608
 
 
 #: The custom reason of an accepted lead that a source with a review hold keeps until a reviewer decides.
