@@ -32,7 +32,7 @@ from leadgate.leads.services import (
     lock_source,
     stored_decision,
 )
-from leadgate.leads.store import insert_columns, update_columns
+from leadgate.leads.store import in_list_size, insert_columns, update_columns
 from leadgate.lib import jsontext
 from leadgate.lib.ids import new_lead_ids, normalize_lead_id
 from leadgate.rules import catalogue, geo
@@ -400,7 +400,7 @@ class UploadRun:
         of this source that were read."""
         wanted = [r.lead_id for r in rows if r.lead_id and r.action == ""]
         found: dict[str, StoredLead] = {}
-        size = max(len(wanted), 1) if connection.vendor == "postgresql" else 500  # one array, or chunks
+        size = max(len(wanted), 1) if connection.vendor == "postgresql" else in_list_size()  # or chunks
         for start in range(0, len(wanted), size):
             for lead in StoredLead.fetch(wanted[start : start + size]):
                 found[lead.lead_id] = lead
@@ -823,8 +823,9 @@ class StoredLead:
                     [[lead.pk for lead in leads], [lead.updated_at for lead in leads]],
                 )
                 return bool(cursor.fetchone()[0] == len(leads))
-            for start in range(0, len(leads), 500):
-                chunk = leads[start : start + 500]
+            size = in_list_size()
+            for start in range(0, len(leads), size):
+                chunk = leads[start : start + size]
                 cursor.execute(
                     f"SELECT id, updated_at FROM {table} WHERE id IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608
                     [lead.pk for lead in chunk],

@@ -14,6 +14,7 @@ from leadgate.rules.definitions import DedupeRule, DedupeScope
 from leadgate.sources.models import Source
 
 from .models import Lead
+from .store import in_list_size
 
 # Leads that hold their place: an original must have been accepted (or be waiting for review). A rejected
 # lead never blocks a later one, so fixing and re-uploading it cannot turn the good copy into a duplicate.
@@ -88,7 +89,7 @@ class StoredDedupeIndex:
         for column, values in (("email_key", emails), ("phone_key", phones)):
             ordered = sorted(values)
             kind = column.split("_")[0]
-            size = max(len(ordered), 1) if array else 500
+            size = max(len(ordered), 1) if array else in_list_size()
             for start in range(0, len(ordered), size):
                 chunk = ordered[start : start + size]
                 condition, params = (

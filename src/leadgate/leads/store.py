@@ -153,6 +153,18 @@ def insert(model: type[models.Model], rows: Sequence[models.Model | Mapping[str,
     execute_insert(sql, len(fields), list(zip(*columns, strict=True)))
 
 
+def in_list_size() -> int:
+    """How many values one SQLite statement lists in ``IN (…)``: all of a 1,000-lead batch (SQLite's limit
+    is 32,766 parameters since 3.32). Each statement made under a source's lock means one more wait for
+    Python's lock while the process's other threads run, so fewer and bigger ones; a few parameters are
+    kept for the rest of the statement."""
+    import sqlite3
+
+    connection.ensure_connection()
+    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return max(100, min(5000, limit - 10))
+
+
 def lead_pks(lead_ids: Sequence[str]) -> list[int]:
     """The pks of leads just inserted, in the order of their LeadIDs (unique)."""
     if not lead_ids:
@@ -164,8 +176,9 @@ def lead_pks(lead_ids: Sequence[str]) -> list[int]:
             cursor.execute(f"SELECT lead_id, id FROM {table} WHERE lead_id = ANY(%s)", [list(lead_ids)])  # noqa: S608
             found.update(cursor.fetchall())
         else:
-            for start in range(0, len(lead_ids), 500):  # under SQLite's parameter limit
-                chunk = lead_ids[start : start + 500]
+            size = in_list_size()
+            for start in range(0, len(lead_ids), size):
+                chunk = lead_ids[start : start + size]
                 marks = ", ".join(["%s"] * len(chunk))
                 cursor.execute(f"SELECT lead_id, id FROM {table} WHERE lead_id IN ({marks})", chunk)  # noqa: S608
                 found.update(cursor.fetchall())
