@@ -988,14 +988,7 @@ _DECISION_COLUMNS = ("status", "custom_reason", "problems", "clean", "email_key"
 def _decision_columns(d: Decision) -> tuple[str, str, str, str, str, str]:
     """A decision's ``_DECISION_COLUMNS`` (not accepted: a review hold changes nothing)."""
     stored = stored_decision(d, held=False)
-    return (
-        stored.status,
-        stored.custom_reason,
-        stored.problems,
-        stored.clean,
-        stored.email_key,
-        stored.phone_key,
-    )
+    return tuple(getattr(stored, column) for column in _DECISION_COLUMNS)  # type: ignore[return-value]
 
 
 def _decided_columns(leads: Sequence[Any], now: dt.datetime) -> dict[str, Any]:

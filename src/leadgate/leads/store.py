@@ -74,12 +74,8 @@ def _many_per_statement(sql: Callable[[int], str], width: int, rows: Sequence[Se
     The statements go to the driver's own cursor, with ``?`` placeholders: Django's cursor would rewrite
     every ``%s`` of a thousand-row statement on each call (a twentieth of a 1,000-lead post's time).
     """
-    import sqlite3
-
-    connection.ensure_connection()
+    per = max(1, min(1000, _sqlite_parameter_limit() // max(width, 1)))
     raw = connection.connection
-    limit = raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    per = max(1, min(1000, limit // max(width, 1)))
     full = len(rows) - len(rows) % per
     with connection.wrap_database_errors:
         cursor = raw.cursor()
@@ -158,11 +154,15 @@ def in_list_size() -> int:
     is 32,766 parameters since 3.32). Each statement made under a source's lock means one more wait for
     Python's lock while the process's other threads run, so fewer and bigger ones; a few parameters are
     kept for the rest of the statement."""
+    return max(100, min(5000, _sqlite_parameter_limit() - 10))
+
+
+def _sqlite_parameter_limit() -> int:
+    """The most parameters one statement of this (SQLite) connection takes."""
     import sqlite3
 
     connection.ensure_connection()
-    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    return max(100, min(5000, limit - 10))
+    return int(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
 
 
 def lead_pks(lead_ids: Sequence[str]) -> list[int]:

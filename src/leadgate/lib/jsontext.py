@@ -20,11 +20,7 @@ _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
 
 def dumps(value: Any) -> str:
     """``value`` as JSON text (UTF-8 characters as they are; Django's encoder for dates, decimals, UUIDs)."""
-    try:
-        return orjson.dumps(value, default=_DJANGO.default, option=_OPTIONS).decode()
-    except orjson.JSONEncodeError:
-        # What orjson refuses and json writes: lone surrogates, integers over 64 bits, non-text keys.
-        return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+    return dumps_bytes(value).decode()
 
 
 def dumps_bytes(value: Any) -> bytes:
@@ -32,4 +28,6 @@ def dumps_bytes(value: Any) -> bytes:
     try:
         return orjson.dumps(value, default=_DJANGO.default, option=_OPTIONS)
     except orjson.JSONEncodeError:
-        return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False).encode("utf-8", "replace")
+        # What orjson refuses and json writes: lone surrogates (as escapes, so that nothing is lost and the
+        # text is valid UTF-8), integers over 64 bits, non-text keys.
+        return json.dumps(value, cls=DjangoJSONEncoder).encode("ascii")

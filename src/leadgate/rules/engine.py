@@ -741,12 +741,8 @@ class Engine:
         return ("email:" + email,) if email else ("phone:" + phone,) if phone else ()
 
     def _finish(self, checked: list[_Checked | Decision]) -> list[Decision]:
-        """Dedupe and allocation for the leads without problems (``_settle``); then the decisions."""
-        pending = [
-            (item[0].lead_id, item[4])  # type: ignore[index]
-            for item in checked
-            if item.__class__ is tuple and item[2] is None  # type: ignore[index]
-        ]
+        """Dedupe and allocation for the leads ``check`` left undecided (``_settle``); then the decisions."""
+        pending = [(item[0].lead_id, item[4]) for item in checked if item.__class__ is tuple]  # type: ignore[index]
         verdicts = iter(self._settle(pending))
         decisions: list[Decision] = []
         append = decisions.append
@@ -754,18 +750,15 @@ class Engine:
             if item.__class__ is not tuple:
                 append(item)  # type: ignore[arg-type]
                 continue
-            lead, clean, problems, dedupe_keys, _keys = item  # type: ignore[misc]
+            lead, clean, _problems, dedupe_keys, _keys = item  # type: ignore[misc]
+            verdict = next(verdicts)
             try:
-                if problems is None:
-                    verdict = next(verdicts)
-                    if verdict is None:
-                        append(_decision(lead.lead_id, _ACCEPTED, _ACCEPT_LEAD, "", (), clean, dedupe_keys))
-                        continue
-                    if isinstance(verdict, Exception):
-                        append(_failed(lead, verdict))
-                        continue
-                    problems = verdict
-                append(self._rejected(lead, clean, problems, dedupe_keys))
+                if verdict is None:
+                    append(_decision(lead.lead_id, _ACCEPTED, _ACCEPT_LEAD, "", (), clean, dedupe_keys))
+                elif isinstance(verdict, Exception):
+                    append(_failed(lead, verdict))
+                else:
+                    append(self._rejected(lead, clean, verdict, dedupe_keys))
             except Exception as error:
                 append(_failed(lead, error))
         return decisions
