@@ -70,3 +70,43 @@ def _race(tmp_path):
 def test_in_memory_databases_take_no_file_lock(tmp_path):
     assert _wrapper(":memory:")._lock_path() is None
     assert _wrapper(tmp_path / "x.sqlite3")._lock_path() == f"{tmp_path / 'x.sqlite3'}.lock"
+
+
+# --- WAL checkpoints in the background (leadgate.lib.sqlite.checkpoint) ---------------------------------
+
+
+def test_writers_leave_checkpoints_to_the_background_thread(tmp_path, django_db_blocker):
+    import time
+
+    from leadgate.lib.sqlite.checkpoint import WRITER_AUTOCHECKPOINT
+
+    db = tmp_path / "wal.sqlite3"
+    with django_db_blocker.unblock():
+        writer = _wrapper(db)
+        with writer.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            assert cursor.fetchone()[0] == WRITER_AUTOCHECKPOINT
+            cursor.execute("CREATE TABLE t (x TEXT)")
+            # About 1,500 pages of log: past SQLite's own 1,000, where the commit would have copied them.
+            cursor.executemany("INSERT INTO t VALUES (?)", [("x" * 3000,) for _ in range(2000)])
+        # The database file grows as the pages are copied into it: the background thread's work.
+        deadline = time.monotonic() + 10
+        while db.stat().st_size < 2000 * 3000 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert db.stat().st_size >= 2000 * 3000
+        writer.close()
+
+
+def test_one_process_of_many_is_the_checkpointer(tmp_path):
+    import os
+
+    from leadgate.lib.sqlite.checkpoint import _elected
+
+    path = tmp_path / "db.sqlite3.checkpoint"
+    first, second = (os.open(path, os.O_RDWR | os.O_CREAT) for _ in range(2))
+    assert _elected(first)
+    assert not _elected(second)  # the lock is per open file, as it is per process
+    os.close(first)  # its process exited
+    assert _elected(second)
+    os.close(second)

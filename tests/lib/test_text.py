@@ -56,3 +56,37 @@ def test_surrogate_pairs_pass_and_lone_halves_are_replaced():
         "\ufffd\ufffd",
         "\ufffd\U0001f600",
     ]
+
+
+@given(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | ANY_TEXT,
+        lambda children: st.lists(children, max_size=4) | st.dictionaries(ANY_TEXT, children, max_size=4),
+        max_leaves=12,
+    ),
+    st.booleans(),
+)
+def test_any_json_parses_as_json_loads_parses_it(document, ascii_only):
+    # Big integers, floats, escapes and every code point: the fast parser never changes a value.
+    body = json.dumps(document, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    expected = storable(json.loads(body))
+    parsed = storable_json(body)
+    assert parsed == expected
+    assert json.dumps(parsed) == json.dumps(expected)  # 1 and 1.0, True and 1 told apart
+
+
+def test_what_the_fast_parser_refuses_is_parsed_as_json_parses_it():
+    assert storable_json(b'{"phone": 4930123456789012345678}') == {"phone": 4930123456789012345678}
+    assert storable_json(b"\xef\xbb\xbf[1]") == [1]
+    assert storable_json("[1, 2]".encode("utf-16")) == [1, 2]
+    assert storable_json(b"[NaN]")[0] != storable_json(b"[NaN]")[0]  # NaN, as json reads it
+    try:
+        storable_json(b'{"a": 1,}')
+    except json.JSONDecodeError as exc:
+        assert str(exc) == "Expecting property name enclosed in double quotes: line 1 column 9 (char 8)"
+    else:
+        raise AssertionError("malformed JSON was parsed")

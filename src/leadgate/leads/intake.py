@@ -9,6 +9,7 @@ concurrent retries cannot both create a lead.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,17 @@ from leadgate.accounts.models import ApiKey
 from leadgate.sources.models import Source
 
 from .models import IdempotencyRecord, Lead, ReceivedVia
-from .services import Actor, PreparedLeads, ReceivedLead, lock_source, prepare_leads, store_leads
+from .services import (
+    Actor,
+    PreparedLeads,
+    ReceivedLead,
+    lock_source,
+    prepare_leads,
+    store_leads,
+    store_together,
+)
+
+log = logging.getLogger(__name__)
 
 # Kept at least a day, as integrators expect of idempotency keys; the worker purges older ones.
 IDEMPOTENCY_KEEP = dt.timedelta(hours=48)
@@ -177,9 +188,11 @@ class _SharedTransactions:
 
     Each transaction on the source holds its lock and writes its pages once, so 8 single-lead posts
     stored together cost little more than one. The first request to arrive leads: it takes every job
-    waiting, stores each in a savepoint of one transaction (so one job's failure is that job's alone),
-    hands every job its result, and passes the lead to the first job that arrived meanwhile, so no request
-    waits behind more than one batch. Nothing is delayed to make a batch: a request alone goes at once.
+    waiting and stores them in one transaction, the plain ones (new leads, nothing to confirm) as one batch
+    and the rest each in a savepoint (so one job's failure is that job's alone; if the batch fails, its
+    jobs go one by one too), hands every job its result, and passes the lead to the first job that arrived
+    meanwhile, so no request waits behind more than one batch. Nothing is delayed to make a batch: a
+    request alone goes at once.
     """
 
     def __init__(self) -> None:
@@ -224,13 +237,17 @@ class _SharedTransactions:
                 lock_source(jobs[0].source)
                 if len(jobs) == 1:  # alone: its failure is the transaction's, no savepoint needed
                     jobs[0].result = _store(jobs[0])
-                else:
-                    for job in jobs:
-                        try:
-                            with transaction.atomic():  # a savepoint: one job's failure is its own
-                                job.result = _store(job)
-                        except Exception as exc:
-                            job.error = exc
+                    return
+                plain = [job for job in jobs if _plain(job)]
+                stored_together = len(plain) > 1 and _store_together(plain)
+                for job in jobs:
+                    if stored_together and job.result is not None:
+                        continue
+                    try:
+                        with transaction.atomic():  # a savepoint: one job's failure is its own
+                            job.result = _store(job)
+                    except Exception as exc:
+                        job.error = exc
         except Exception as exc:  # the transaction itself failed: every job with it
             for job in jobs:
                 job.error, job.result = exc, None
@@ -238,6 +255,32 @@ class _SharedTransactions:
             for job in jobs:
                 job.done = True
                 job.wake.set()
+
+
+def _plain(job: _Job) -> bool:
+    """New leads only, in one part, with no Idempotency-Key or external_id to confirm under the lock:
+    the common post, which can be stored together with others."""
+    return (
+        len(job.prepared) == 1
+        and len(job.new) == len(job.submissions)
+        and not (job.idempotency_key and job.api_key is not None)
+        and not any(s.external_id for s in job.new)
+    )
+
+
+def _store_together(jobs: list[_Job]) -> bool:
+    """Store plain jobs as one batch (one dedupe lookup, one insert per table: the source's lock is held
+    for little more than one of them takes). If that fails, nothing of it is kept and False says so:
+    each job is then stored in a savepoint of its own, so that a failure stays the failing job's."""
+    try:
+        with transaction.atomic():
+            stored = store_together([job.prepared[0] for job in jobs], [job.actor for job in jobs])
+    except Exception:
+        log.warning("storing %d requests together failed; storing them one by one", len(jobs), exc_info=True)
+        return False
+    for job, leads in zip(jobs, stored, strict=True):
+        job.result = [lead_outcome(lead) for lead in leads], False
+    return True
 
 
 _by_source: dict[int, _SharedTransactions] = {}

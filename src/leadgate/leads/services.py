@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
@@ -29,7 +29,7 @@ from leadgate.sources.models import Source
 
 from .dedupe import ORIGINAL_STATUSES, StoredDedupeIndex
 from .models import Lead, LeadEvent, ReceivedVia
-from .store import insert, insert_columns, lead_pks, update_leads
+from .store import insert, insert_columns, insert_leads, update_leads
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -300,79 +300,124 @@ def store_leads(prepared: Sequence[PreparedLeads], *, actor: Actor = SYSTEM) -> 
     """
     received: list[ReceivedLead] = []
     for part in prepared:
-        source = part.source
         # No savepoint inside a caller's transaction: the caller's is the unit (the API's one request).
         with transaction.atomic(savepoint=False):
-            lock_source(source)
-            if compiled_source(source) is not part.compiled:  # the rules changed meanwhile: check again
-                part = _prepare(
-                    source,
-                    compiled_source(source),
-                    part.submissions,
-                    part.received_via,
-                    part.external_ids,
-                    part.submitted_at,
-                )
-            received.extend(_store(part, actor))
+            lock_source(part.source)
+            received.extend(_store([_current(part)], [actor])[0])
     return received
 
 
-def _store(part: PreparedLeads, actor: Actor) -> list[ReceivedLead]:
+def store_together(parts: Sequence[PreparedLeads], actors: Sequence[Actor]) -> list[list[ReceivedLead]]:
+    """``store_leads`` for parts of several requests to one source, as one batch: one dedupe lookup and
+    one insert per table for all of them, settled in the order given (as if stored one after another).
+    Call inside a transaction; returns each part's leads."""
+    with transaction.atomic(savepoint=False):
+        lock_source(parts[0].source)
+        return _store([_current(part) for part in parts], actors)
+
+
+def _current(part: PreparedLeads) -> PreparedLeads:
+    """The part as the source's rules stand inside this transaction: checked again if they changed."""
+    compiled = compiled_source(part.source)
+    if compiled is part.compiled:
+        return part
+    return _prepare(
+        part.source, compiled, part.submissions, part.received_via, part.external_ids, part.submitted_at
+    )
+
+
+def _store(parts: Sequence[PreparedLeads], actors: Sequence[Actor]) -> list[list[ReceivedLead]]:
+    """Settle and write parts of one source (one part, or several requests' parts together)."""
     from leadgate.delivery.outbox import leads_changed
 
-    source, checked, n = part.source, part.checked, len(part.lead_ids)
+    first = parts[0]
+    source, compiled = first.source, first.compiled
     now = timezone.now()
-    rows = list(part.decided)  # a copy: the part is stored again if this transaction is retried
-    decisions = _settle(batch_engine(source, part.compiled), checked, part.lead_ids)
+    if len(parts) == 1:
+        checked, lead_ids = first.checked, first.lead_ids
+        rows = list(first.decided)  # a copy: the part is stored again if this transaction is retried
+    else:
+        checked = Checked([item for part in parts for item in part.checked.items])
+        lead_ids = [lead_id for part in parts for lead_id in part.lead_ids]
+        rows = [row for part in parts for row in part.decided]
+    n = len(lead_ids)
+    decisions = _settle(batch_engine(source, compiled), checked, lead_ids)
     for i, decision in enumerate(decisions):
         if decision.status is not Status.ACCEPTED and decision is not checked.decided(i):
             rows[i] = stored_decision(decision, source.review)  # rejected by dedupe or allocation
     status, codes, reasons, problems, clean, email_keys, phone_keys, problem_lists = zip(*rows, strict=True)
     stamp = connection.ops.adapt_datetimefield_value(now)  # in the driver's form, once
-    external_ids = part.external_ids or [""] * n
-    insert_columns(
-        Lead,
+    external_ids = _per_lead(parts, lambda part: part.external_ids or [""] * len(part.lead_ids))
+    pks = insert_leads(
         {
-            "lead_id": part.lead_ids,
+            "lead_id": lead_ids,
             "source_id": source.pk,
             "status": status,
             "disposition_code": codes,
             "custom_reason": reasons,
             "problems": problems,
-            "values": part.values,
+            "values": _per_lead(parts, lambda part: part.values),
             "clean": clean,
-            "received_via": part.received_via,
+            "received_via": _per_part(parts, lambda part: part.received_via),
             "external_id": external_ids,
             "email_key": email_keys,
             "phone_key": phone_keys,
-            "submitted_at": part.submitted_at,
+            "submitted_at": _per_part(
+                parts, lambda part: connection.ops.adapt_datetimefield_value(part.submitted_at)
+            ),
             "processed_at": now,
             "updated_at": now,
             "first_accepted_at": [stamp if s == Status.ACCEPTED else None for s in status],
         },
         n,
     )
-    pks = lead_pks(part.lead_ids)
+    actor_of = dict(zip((id(part) for part in parts), actors, strict=True))
     insert_columns(
         LeadEvent,
         {
             "lead_id": pks,
             "at": now,
             "kind": LeadEvent.Kind.RECEIVED.value,
-            "user_id": actor.user.pk if actor.user else None,
-            "actor": actor.label,
+            "user_id": _per_part(parts, lambda part: _user_id(actor_of[id(part)])),
+            "actor": _per_part(parts, lambda part: actor_of[id(part)].label),
             "status_after": status,
             "code_after": codes,
-            "note": part.notes,
+            "note": _per_lead(parts, lambda part: part.notes),
         },
         n,
     )
     received = [
         ReceivedLead(*lead)
-        for lead in zip(pks, part.lead_ids, status, codes, reasons, problem_lists, external_ids, strict=True)
+        for lead in zip(pks, lead_ids, status, codes, reasons, problem_lists, external_ids, strict=True)
     ]
-    leads_changed(source, received, now, new=True, compiled=part.compiled)
-    return received
+    leads_changed(source, received, now, new=True, compiled=compiled)
+    each, start = [], 0
+    for part in parts:
+        each.append(received[start : start + len(part.lead_ids)])
+        start += len(part.lead_ids)
+    return each
+
+
+def _per_lead(
+    parts: Sequence[PreparedLeads], column: Callable[[PreparedLeads], Sequence[Any]]
+) -> Sequence[Any]:
+    """A column the parts hold lead by lead, for all of them."""
+    if len(parts) == 1:
+        return column(parts[0])
+    return [value for part in parts for value in column(part)]
+
+
+def _per_part(parts: Sequence[PreparedLeads], value: Callable[[PreparedLeads], Any]) -> Any:
+    """A column with one value per part: that value when the parts agree (as one request's do), else a
+    value per lead."""
+    values = [value(part) for part in parts]
+    if all(v == values[0] for v in values):
+        return values[0]
+    return [v for part, v in zip(parts, values, strict=True) for _ in part.lead_ids]
+
+
+def _user_id(actor: Actor) -> int | None:
+    return actor.user.pk if actor.user else None
 
 
 def _prepare(

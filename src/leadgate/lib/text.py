@@ -6,9 +6,12 @@ jsonb. Input is made storable where it enters (the API's parsers) rather than fa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import Any
+
+import orjson
 
 
 def storable_text(value: str) -> str:
@@ -57,7 +60,23 @@ def _may_be_unstorable(body: bytes) -> bool:
     return high_at >= 0
 
 
+# orjson reads an integer beyond 64 bits as a float (a phone number sent as a number would lose digits);
+# json keeps it exact. Bodies with a run of 19 digits or more, where such a number may be, go to json.
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+_UNPARSED = object()
+
+
 def storable_json(body: bytes) -> Any:
-    """``body`` parsed as JSON, every string made storable."""
-    data = json.loads(body)
+    """``body`` parsed as JSON, every string made storable.
+
+    orjson parses a 1,000-lead post twice as fast as json; what it refuses (UTF-16 and UTF-32 bodies, a BOM,
+    lone surrogates, NaN, malformed JSON) and long numbers go to json, whose result and errors are the
+    reference.
+    """
+    data: Any = _UNPARSED
+    if not _LONG_NUMBER.search(body):
+        with contextlib.suppress(orjson.JSONDecodeError):
+            data = orjson.loads(body)
+    if data is _UNPARSED:
+        data = json.loads(body)
     return storable(data) if _may_be_unstorable(body) else data

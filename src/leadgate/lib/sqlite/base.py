@@ -5,7 +5,8 @@ up to 100 ms between tries), so under concurrent posts the lock often sits free 
 that is what makes the slowest requests slow. Here each write transaction first takes an exclusive
 ``flock`` on a file beside the database, which wakes the next writer the moment the previous one commits;
 SQLite's own lock is then always free when ``BEGIN IMMEDIATE`` asks for it. Each connection opens the lock
-file itself, so the lock queues threads of one process as well as processes.
+file itself, so the lock queues threads of one process as well as processes. WAL checkpoints are made by
+a background thread (``.checkpoint``), not by the commit that holds the lock.
 """
 
 from __future__ import annotations
@@ -16,12 +17,22 @@ from typing import Any
 
 from django.db.backends.sqlite3 import base
 
+from .checkpoint import WRITER_AUTOCHECKPOINT, start_checkpointer
+
 
 class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._write_lock_fd: int | None = None
         self._write_lock_held = False
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        connection = super().get_new_connection(conn_params)
+        if not self.is_in_memory_db():
+            # Checkpoints are a background thread's job (see .checkpoint); this is only the safety net.
+            connection.execute(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT}")
+            start_checkpointer(self.settings_dict["NAME"])
+        return connection
 
     def _lock_path(self) -> str | None:
         if self.is_in_memory_db():
