@@ -114,6 +114,39 @@ def test_fixed_rows_keyed_by_lead_id_turn_accepted_with_history(summit, tmp_path
     assert LeadEvent.objects.filter(lead=first).order_by("id").last().kind == "reprocessed"
 
 
+def test_dedupe_keys_are_written_only_to_the_leads_whose_keys_changed(summit, tmp_path, monkeypatch):
+    from leadgate.files import processing
+
+    written = []
+    real = processing.update_columns
+
+    def update_columns(model, pks, columns):
+        written.append((len(pks), "email_key" in columns, "values" in columns))
+        return real(model, pks, columns)
+
+    monkeypatch.setattr(processing, "update_columns", update_columns)
+    rejected = process_leads(summit, [good_lead(job_level="Chief Executive"), good_lead(email="x@")])
+    keys_before = rejected[0].email_key
+    path = write_csv(
+        tmp_path / "fixed.csv",
+        [
+            [rejected[0].lead_id, *row_of(job_level="Chief Executive")],  # a picklist fix: same keys
+            [rejected[1].lead_id, *row_of(email="carol@acme-corp.com")],  # a new email: a new key
+        ],
+        header=["LeadID", *HEADER],
+    )
+    add_picklist_values(Picklist.objects.get(key="job_level"), ["Chief Executive"])
+    upload = upload_file(summit, path)
+    assert (upload.updated, upload.accepted) == (2, 2), upload.row_errors
+    assert sorted(written) == [(1, False, False), (1, True, True)]
+    first, second = (Lead.objects.get(lead_id=lead.lead_id) for lead in rejected)
+    assert first.email_key == keys_before == "ann.lee@acme-corp.com"
+    assert second.email_key == "carol@acme-corp.com"
+    # Dedupe finds the lead by its new key.
+    (again,) = process_leads(summit, [good_lead(email="Carol@acme-corp.com")])
+    assert again.disposition_code == "REJECT_LEAD_DUPLICATE" and second.lead_id in again.custom_reason
+
+
 def test_lead_id_row_errors_leave_the_other_rows_alone(summit, tmp_path, stored_values):
     from leadgate.sources.definition_file import apply_definition
 
