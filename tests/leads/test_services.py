@@ -154,6 +154,36 @@ def test_edits_are_recorded_field_by_field(summit):
     assert lead.status == "accepted" and lead.values["email"] == "good@acme.io"
 
 
+def test_reprocessing_writes_values_and_dedupe_keys_only_where_they_changed(summit, monkeypatch):
+    from leadgate.leads import services
+
+    written = []
+    real = services.update_leads
+
+    def update_leads(leads, fields):
+        written.append(([lead.lead_id for lead in leads], {"values", "email_key"} & set(fields)))
+        return real(leads, fields)
+
+    monkeypatch.setattr(services, "update_leads", update_leads)
+    fixed, edited = process_leads(
+        summit, [good_lead(job_level="Head of Sales"), good_lead(email="bad@@acme")]
+    )
+    add = Picklist.objects.get(key="job_level")
+    PicklistAlias.objects.create(picklist=add, alias="Head of Sales", value=add.values.get(value="Director"))
+    reprocess_leads(
+        summit, [fixed.lead_id, edited.lead_id], edits={edited.lead_id: {"email": "good@acme.io"}}
+    )
+    assert sorted(written) == sorted([([fixed.lead_id], set()), ([edited.lead_id], {"values", "email_key"})])
+    fixed.refresh_from_db()
+    edited.refresh_from_db()
+    assert (fixed.status, fixed.email_key) == ("accepted", "ann.lee@acme-corp.com")
+    assert (edited.status, edited.email_key, edited.values["email"]) == (
+        "accepted",
+        "good@acme.io",
+        "good@acme.io",
+    )
+
+
 def test_an_internal_error_fails_only_that_lead(summit, monkeypatch):
     from leadgate.rules.engine import Engine
 

@@ -540,10 +540,14 @@ def reprocess_leads(
                 ],
             )
             events, moved, edited = [], [], []
+            groups: dict[tuple[bool, bool], list[Lead]] = {}
             for lead, decision, before, changed_values in zip(
                 batch, decisions, befores, changes, strict=True
             ):
+                keys = (lead.email_key, lead.phone_key)
                 apply_decision(lead, decision, source, now)
+                rekeyed = (lead.email_key, lead.phone_key) != keys
+                groups.setdefault((bool(changed_values), rekeyed), []).append(lead)
                 changed = (lead.status, lead.disposition_code, lead.custom_reason) != before or bool(
                     changed_values
                 )
@@ -556,7 +560,8 @@ def reprocess_leads(
                     moved.append(lead)
                 elif changed_values:
                     edited.append(lead)
-            update_leads(batch, DECIDED_FIELDS)
+            for (values_edited, rekeyed), group in groups.items():
+                update_leads(group, _decided_fields(values=values_edited, keys=rekeyed))
             insert(LeadEvent, events)
             leads_changed(source, moved, now)
             leads_updated(source, edited, now)
@@ -597,6 +602,14 @@ DECIDED_FIELDS = [
     "updated_at",
     "first_accepted_at",
 ]
+
+
+def _decided_fields(*, values: bool, keys: bool) -> list[str]:
+    """``DECIDED_FIELDS`` without the values when no value was edited and without the dedupe keys when they
+    stayed the same: SQLite rewrites an index whenever a column of it is set, even to the value it had, and
+    PostgreSQL would parse the unchanged JSON again."""
+    left_out = ({"values"} if not values else set()) | ({"email_key", "phone_key"} if not keys else set())
+    return [name for name in DECIDED_FIELDS if name not in left_out]
 
 
 def reject_leads(source: Source, lead_ids: Iterable[str], reason: str, *, actor: Actor = SYSTEM) -> Outcome:
