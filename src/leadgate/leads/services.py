@@ -358,12 +358,12 @@ def _store(parts: Sequence[PreparedLeads], actors: Sequence[Actor]) -> list[list
             "problems": problems,
             "values": _per_lead(parts, lambda part: part.values),
             "clean": clean,
-            "received_via": _per_part(parts, lambda part: part.received_via),
+            "received_via": _per_part(parts, [part.received_via for part in parts]),
             "external_id": external_ids,
             "email_key": email_keys,
             "phone_key": phone_keys,
             "submitted_at": _per_part(
-                parts, lambda part: connection.ops.adapt_datetimefield_value(part.submitted_at)
+                parts, [connection.ops.adapt_datetimefield_value(part.submitted_at) for part in parts]
             ),
             "processed_at": now,
             "updated_at": now,
@@ -371,15 +371,14 @@ def _store(parts: Sequence[PreparedLeads], actors: Sequence[Actor]) -> list[list
         },
         n,
     )
-    actor_of = dict(zip((id(part) for part in parts), actors, strict=True))
     insert_columns(
         LeadEvent,
         {
             "lead_id": pks,
             "at": now,
             "kind": LeadEvent.Kind.RECEIVED.value,
-            "user_id": _per_part(parts, lambda part: _user_id(actor_of[id(part)])),
-            "actor": _per_part(parts, lambda part: actor_of[id(part)].label),
+            "user_id": _per_part(parts, [actor.user.pk if actor.user else None for actor in actors]),
+            "actor": _per_part(parts, [actor.label for actor in actors]),
             "status_after": status,
             "code_after": codes,
             "note": _per_lead(parts, lambda part: part.notes),
@@ -407,17 +406,12 @@ def _per_lead(
     return [value for part in parts for value in column(part)]
 
 
-def _per_part(parts: Sequence[PreparedLeads], value: Callable[[PreparedLeads], Any]) -> Any:
+def _per_part(parts: Sequence[PreparedLeads], values: Sequence[Any]) -> Any:
     """A column with one value per part: that value when the parts agree (as one request's do), else a
     value per lead."""
-    values = [value(part) for part in parts]
     if all(v == values[0] for v in values):
         return values[0]
     return [v for part, v in zip(parts, values, strict=True) for _ in part.lead_ids]
-
-
-def _user_id(actor: Actor) -> int | None:
-    return actor.user.pk if actor.user else None
 
 
 def _prepare(
