@@ -25,7 +25,9 @@ def sqlite_for_bulk() -> Iterator[Callable[[], None]]:
     """On SQLite, set this thread's connection up for a million inserts: a bigger page cache (the lead
     indexes of a big source outgrow the usual 128 MiB), and the write-ahead log copied into the database
     from a thread of its own after each commit, rather than in the commit, so that the copying runs on
-    another core.
+    another core. (Between uploads leadgate's background checkpointer, ``leadgate.lib.sqlite.checkpoint``,
+    does it twice a second, from whichever process is elected; an upload's parts are copied the moment each
+    commits, from the uploading process: without this thread a 100k upload took 5–10% longer.)
 
     Yields the function to call after each commit. Elsewhere it does nothing.
     """

@@ -333,13 +333,9 @@ def _store(parts: Sequence[PreparedLeads], actors: Sequence[Actor]) -> list[list
     first = parts[0]
     source, compiled = first.source, first.compiled
     now = timezone.now()
-    if len(parts) == 1:
-        checked, lead_ids = first.checked, first.lead_ids
-        rows = list(first.decided)  # a copy: the part is stored again if this transaction is retried
-    else:
-        checked = Checked([item for part in parts for item in part.checked.items])
-        lead_ids = [lead_id for part in parts for lead_id in part.lead_ids]
-        rows = [row for part in parts for row in part.decided]
+    checked = Checked([item for part in parts for item in part.checked.items])
+    lead_ids = _per_lead(parts, lambda part: part.lead_ids)
+    rows = [row for part in parts for row in part.decided]  # a copy: a retried transaction stores it again
     n = len(lead_ids)
     decisions = _settle(batch_engine(source, compiled), checked, lead_ids)
     for i, decision in enumerate(decisions):

@@ -16,6 +16,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ ELECTION_INTERVAL = 5.0
 #: Pages of log after which a writer checkpoints itself anyway (SQLite's default is 1,000).
 WRITER_AUTOCHECKPOINT = 8000
 
-_started: dict[tuple[int, str], threading.Thread] = {}
+_started: set[tuple[int, str]] = set()
 _started_lock = threading.Lock()
 
 
@@ -40,25 +41,25 @@ def start_checkpointer(path: str) -> None:
     with _started_lock:
         if key in _started:
             return
-        thread = threading.Thread(
+        _started.add(key)
+        threading.Thread(
             target=_run, args=(path,), name=f"sqlite checkpoints {os.path.basename(path)}", daemon=True
-        )
-        _started[key] = thread
-        thread.start()
+        ).start()
 
 
 def _run(path: str) -> None:
-    stop = threading.Event()  # never set: the thread lives as long as the process
+    """Wait to be elected, then checkpoint for as long as the process lives."""
     try:
         lock = os.open(f"{path}.checkpoint", os.O_RDWR | os.O_CREAT, 0o600)
         while not _elected(lock):
-            stop.wait(ELECTION_INTERVAL)
+            time.sleep(ELECTION_INTERVAL)
         database = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     except (OSError, sqlite3.Error):
         log.warning("no background checkpoints for %s; writers make them", path, exc_info=True)
         return
     seen = None
-    while not stop.wait(INTERVAL):
+    while True:
+        time.sleep(INTERVAL)
         try:
             # data_version changes when another connection commits: no commit, no checkpoint to make.
             (version,) = database.execute("PRAGMA data_version").fetchone()
@@ -67,7 +68,7 @@ def _run(path: str) -> None:
                 seen = version
         except sqlite3.Error:
             log.warning("a background checkpoint of %s failed", path, exc_info=True)
-            stop.wait(ELECTION_INTERVAL)
+            time.sleep(ELECTION_INTERVAL)
 
 
 def _elected(lock: int) -> bool:
